@@ -1,0 +1,1 @@
+"""Price data: sources (CSV folder, akshare, synthetic), cache, validation, calendars."""

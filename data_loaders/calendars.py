@@ -1,0 +1,95 @@
+"""Exchange calendars: the only place sessions come from.
+
+We use ``exchange_calendars`` with a fixed bound (so results do not depend on today's
+date, which is the library's default anchor) and add closures the library does not know.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import pandas as pd
+from exchange_calendars.exchange_calendar_xhkg import XHKGExchangeCalendar
+
+CALENDAR_START = pd.Timestamp("2015-01-02")
+CALENDAR_END = pd.Timestamp("2028-12-29")
+
+# Whole-day closures for severe weather that exchange_calendars does not carry.
+# HKEX cancelled trading for the full day on both dates (Typhoon Saola signal No. 8,
+# 2023-09-01; black rainstorm warning, 2023-09-08). Since 2024-09-23 HKEX trades
+# through severe weather, so no later dates are expected here.
+HK_WEATHER_CLOSURES: tuple[pd.Timestamp, ...] = (
+    pd.Timestamp("2023-09-01"),
+    pd.Timestamp("2023-09-08"),
+)
+
+
+class _XHKGWithWeather(XHKGExchangeCalendar):
+    """XHKG plus the severe-weather closures listed in ``HK_WEATHER_CLOSURES``."""
+
+    @property
+    def adhoc_holidays(self) -> list[pd.Timestamp]:
+        return list(super().adhoc_holidays) + list(HK_WEATHER_CLOSURES)
+
+
+@lru_cache(maxsize=None)
+def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
+    """Return the exchange calendar ``code`` ("XHKG", "XNYS", ...), bounded 2015–2028.
+
+    Raises
+    ------
+    ValueError
+        If ``code`` is not a calendar exchange_calendars knows.
+    """
+    if code == "XHKG":
+        return _XHKGWithWeather(start=CALENDAR_START, end=CALENDAR_END)
+    try:
+        return xcals.get_calendar(code, start=CALENDAR_START, end=CALENDAR_END)
+    except xcals.errors.InvalidCalendarName as exc:  # pragma: no cover - message path
+        raise ValueError(
+            f"unknown exchange calendar {code!r}; use one of exchange_calendars' codes "
+            f"such as 'XHKG' or 'XNYS'"
+        ) from exc
+
+
+def sessions_between(code: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    """Sessions of calendar ``code`` with ``start <= session <= end`` (naive dates)."""
+    cal = exchange_calendar(code)
+    start = max(pd.Timestamp(start).normalize(), cal.first_session)
+    end = min(pd.Timestamp(end).normalize(), cal.last_session)
+    if start > end:
+        return pd.DatetimeIndex([], name="session")
+    return pd.DatetimeIndex(cal.sessions_in_range(start, end), name="session").tz_localize(None)
+
+
+def session_closes_utc(code: str, sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Close instant (tz-aware UTC) of each session, half days and early closes included."""
+    cal = exchange_calendar(code)
+    return _as_utc(cal.closes.reindex(pd.DatetimeIndex(sessions)), "close_utc")
+
+
+def session_opens_utc(code: str, sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Open instant (tz-aware UTC) of each session."""
+    cal = exchange_calendar(code)
+    return _as_utc(cal.opens.reindex(pd.DatetimeIndex(sessions)), "open_utc")
+
+
+def _as_utc(instants: pd.Series, name: str) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(instants.to_numpy(), name=name)
+    return idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+
+
+def sessions_per_year(code: str, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """Average number of sessions per calendar year of ``code`` over [start, end].
+
+    Used for annualisation: HK is about 246, the US about 251 — never a hard-coded 252.
+    Whole calendar years covering the span are used so short spans are not distorted.
+    """
+    first_year = pd.Timestamp(start).year
+    last_year = pd.Timestamp(end).year
+    counts = [
+        len(sessions_between(code, pd.Timestamp(f"{y}-01-01"), pd.Timestamp(f"{y}-12-31")))
+        for y in range(first_year, last_year + 1)
+    ]
+    return float(sum(counts)) / len(counts)

@@ -1,0 +1,194 @@
+"""Normalise and validate raw price tables into :class:`DailyBars`.
+
+Fatal problems (the prices cannot be trusted) raise :class:`DataValidationError` listing
+every bad row with its value; recoverable findings (missing sessions, rows on days the
+exchange was closed, unsorted input) are reported as :class:`DataIssue` and loading goes
+on. Missing sessions are never filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from data_loaders.calendars import session_closes_utc, sessions_between
+from data_loaders.errors import DataValidationError
+from data_loaders.markets import Listing
+from data_loaders.schema import PRICE_COLUMNS, Adjustment, DailyBars, DataIssue
+
+RAW_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close")
+_MAX_LISTED = 12
+
+
+def _dates(sessions: pd.DatetimeIndex) -> tuple[str, ...]:
+    return tuple(pd.DatetimeIndex(sessions).strftime("%Y-%m-%d"))
+
+
+def _listed(dates: tuple[str, ...]) -> str:
+    shown = ", ".join(dates[:_MAX_LISTED])
+    return shown + (f" (+{len(dates) - _MAX_LISTED} more)" if len(dates) > _MAX_LISTED else "")
+
+
+def normalise_bars(
+    raw: pd.DataFrame,
+    *,
+    listing: Listing,
+    adjustment: Adjustment,
+    source: str,
+    origin: str,
+    row_label: Callable[[int], str] = lambda i: f"row {i}",
+    synthetic: bool = False,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+) -> DailyBars:
+    """Turn a raw ``date, open, high, low, close[, adj_close][, volume]`` table into bars.
+
+    Parameters
+    ----------
+    raw
+        One row per session; ``date`` parseable as a date (exchange-local session label).
+    listing
+        The instrument; its market's calendar validates the sessions.
+    adjustment
+        ``"raw"`` keeps traded prices; ``"adjusted"`` scales OHLC by ``adj_close/close``
+        and requires an ``adj_close`` column.
+    source
+        Recorded on the result ("csv:/data/prices").
+    origin
+        Named in every message (a file path, or ``akshare:9988.HK``).
+    row_label
+        Maps a 0-based position in ``raw`` to how the user sees it (CSV line number).
+    start, end
+        Keep sessions in ``[start, end]``; calendar findings are reported for that span only.
+        Fatal problems anywhere in ``raw`` still raise: a file with a broken row is broken.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, unparseable dates, NaN / non-positive / non-numeric prices,
+        high < low, negative volume, or the same session twice with different values.
+    """
+    problems: list[str] = []
+    missing_cols = [c for c in RAW_COLUMNS if c not in raw.columns]
+    if adjustment == "adjusted" and "adj_close" not in raw.columns:
+        missing_cols.append("adj_close")
+    if missing_cols:
+        raise DataValidationError(origin, [
+            f"missing column(s) {missing_cols}; found {list(raw.columns)}. Expected a header "
+            f"'date,open,high,low,close,adj_close,volume'"
+            + (" (or load with adjustment='raw')" if "adj_close" in missing_cols else "")
+        ])
+
+    df = raw.reset_index(drop=True).copy()
+    dates = pd.to_datetime(df["date"], errors="coerce", format="mixed")
+    for i in np.flatnonzero(dates.isna().to_numpy()):
+        problems.append(f"{row_label(i)}: date {df['date'].iloc[i]!r} is not a date (use YYYY-MM-DD)")
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    df["date"] = dates.dt.normalize()
+
+    value_cols = [*PRICE_COLUMNS, *(["adj_close"] if "adj_close" in df.columns else [])]
+    for col in value_cols:
+        num = pd.to_numeric(df[col], errors="coerce")
+        for i in np.flatnonzero((num.isna() | (num <= 0)).to_numpy()):
+            if pd.isna(df["date"].iloc[i]):
+                continue
+            problems.append(
+                f"{row_label(i)} ({df['date'].iloc[i]:%Y-%m-%d}): {col} = {df[col].iloc[i]!r} "
+                f"is not a positive price; correct or delete the row (gaps are reported, not filled)"
+            )
+        df[col] = num.astype(float)
+    volume = pd.to_numeric(df["volume"], errors="coerce") if "volume" in df.columns else \
+        pd.Series(np.nan, index=df.index)
+    for i in np.flatnonzero((volume < 0).to_numpy()):
+        problems.append(f"{row_label(i)}: volume = {volume.iloc[i]} is negative")
+    df["volume"] = volume.astype(float)
+
+    bad_hl = np.flatnonzero((df["high"] < df["low"]).to_numpy())
+    for i in bad_hl:
+        problems.append(
+            f"{row_label(i)} ({df['date'].iloc[i]:%Y-%m-%d}): high {df['high'].iloc[i]} < "
+            f"low {df['low'].iloc[i]}; the columns may be swapped"
+        )
+
+    issues: list[DataIssue] = []
+    dup_mask = df["date"].duplicated(keep=False) & df["date"].notna()
+    if dup_mask.any():
+        same = df[dup_mask].groupby("date")[value_cols].nunique(dropna=False).max(axis=1) <= 1
+        for d, identical in same.items():
+            rows = [row_label(i) for i in np.flatnonzero((df["date"] == d).to_numpy())]
+            if not identical:
+                problems.append(
+                    f"session {d:%Y-%m-%d} appears {len(rows)} times with different values "
+                    f"({', '.join(rows)}); keep exactly one row per session"
+                )
+        dropped = _dates(pd.DatetimeIndex([d for d, ok in same.items() if ok]))
+        if dropped:
+            issues.append(DataIssue(kind="duplicate_rows_dropped", sessions=dropped,
+                                    message=f"identical duplicate rows dropped for {_listed(dropped)}"))
+    if problems:
+        raise DataValidationError(origin, problems)
+
+    df = df.drop_duplicates(subset="date", keep="first")
+    if not df["date"].is_monotonic_increasing:
+        issues.append(DataIssue(kind="unsorted", message="rows were not in date order; sorted them"))
+        df = df.sort_values("date", kind="stable")
+
+    if start is not None:
+        df = df[df["date"] >= pd.Timestamp(start)]
+    if end is not None:
+        df = df[df["date"] <= pd.Timestamp(end)]
+
+    if adjustment == "adjusted":
+        factor = df["adj_close"] / df["close"]
+        for col in PRICE_COLUMNS:
+            df[col] = df[col] * factor
+
+    frame = df.set_index(pd.DatetimeIndex(df["date"], name="session"))[[*PRICE_COLUMNS, "volume"]]
+    frame = frame.astype({c: float for c in PRICE_COLUMNS})
+
+    outside = (frame["open"] > frame["high"]) | (frame["open"] < frame["low"]) | \
+        (frame["close"] > frame["high"]) | (frame["close"] < frame["low"])
+    if outside.any():
+        d = _dates(frame.index[outside.to_numpy()])
+        issues.append(DataIssue(kind="ohlc_inconsistent", sessions=d,
+                                message=f"open or close outside [low, high] on {_listed(d)}; kept as given"))
+
+    cal_code = listing.market.calendar_code
+    if cal_code is None:
+        issues.append(DataIssue(kind="no_calendar",
+                                message=f"{listing.symbol} trades around the clock; sessions are not checked "
+                                        f"against an exchange calendar"))
+        # FX: stamp at 23:00 UTC of the label date (end of the London/New York trading day
+        # that vendors label with that date). Conversions sample it as-of.
+        close_utc = (frame.index + pd.Timedelta(hours=23)).tz_localize("UTC")
+    else:
+        if len(frame):
+            expected = sessions_between(cal_code, frame.index[0], frame.index[-1])
+            extra = frame.index.difference(expected)
+            if len(extra):
+                d = _dates(extra)
+                issues.append(DataIssue(
+                    kind="non_sessions_dropped", sessions=d,
+                    message=f"{len(d)} row(s) on days {cal_code} has no session were dropped: {_listed(d)}"))
+                frame = frame.drop(index=extra)
+            gaps = expected.difference(frame.index)
+            if len(gaps):
+                d = _dates(gaps)
+                issues.append(DataIssue(
+                    kind="missing_sessions", sessions=d,
+                    message=f"{len(d)} {cal_code} session(s) have no row (not filled): {_listed(d)}"))
+        if listing.kind != "index" and len(frame):
+            flat = (frame["open"] == frame["high"]) & (frame["high"] == frame["low"]) & \
+                (frame["low"] == frame["close"]) & (frame["volume"] == 0)
+            if flat.any():
+                d = _dates(frame.index[flat.to_numpy()])
+                issues.append(DataIssue(
+                    kind="placeholder_rows", sessions=d,
+                    message=f"flat zero-volume rows (vendor placeholders?) on {_listed(d)}; kept"))
+        close_utc = session_closes_utc(cal_code, pd.DatetimeIndex(frame.index))
+    frame = frame.assign(close_utc=pd.DatetimeIndex(close_utc).tz_convert("UTC").array)
+    return DailyBars(symbol=listing.symbol, currency=listing.currency, adjustment=adjustment,
+                     source=source, frame=frame, issues=tuple(issues), synthetic=synthetic)
