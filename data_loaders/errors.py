@@ -7,7 +7,14 @@ Every message names *what* (file / symbol / source), *where* (row, key, session)
 from __future__ import annotations
 
 
-class DataError(Exception):
+class UserError(Exception):
+    """An error caused by input the user can fix; the CLI prints it without a traceback.
+
+    Every subclass's message must name the file / key / row, the bad value and the fix.
+    """
+
+
+class DataError(UserError):
     """Base class of every data-layer error a user can act on."""
 
 

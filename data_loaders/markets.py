@@ -32,16 +32,22 @@ class Market:
         IANA zone of the exchange's local time.
     currency
         ISO code of prices quoted on this market.
+    moc_cutoff_minutes
+        How long before the close a market-on-close order must be in. NYSE stops
+        accepting MOC orders at 15:50 ET (10 minutes); HKEX's closing auction takes
+        at-auction orders from the close (16:00) onward, so 0.
     """
 
     code: str
     calendar_code: str | None
     tz: str
     currency: str
+    moc_cutoff_minutes: int = 0
 
 
 HK = Market(code="HK", calendar_code="XHKG", tz="Asia/Hong_Kong", currency="HKD")
-US = Market(code="US", calendar_code="XNYS", tz="America/New_York", currency="USD")
+US = Market(code="US", calendar_code="XNYS", tz="America/New_York", currency="USD",
+            moc_cutoff_minutes=10)
 FX = Market(code="FX", calendar_code=None, tz="UTC", currency="HKD")
 
 MARKETS: dict[str, Market] = {m.code: m for m in (HK, US, FX)}

@@ -1,0 +1,1 @@
+"""Catalysts: the model, calendar files, the market-aware schedule and article extraction."""
