@@ -84,7 +84,7 @@ class ScheduleRow:
 def _instants(series: pd.Series) -> np.ndarray:
     idx = pd.DatetimeIndex(series.to_numpy())
     idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
-    return idx.asi8
+    return idx.as_unit("ns").asi8  # nanoseconds, like Timestamp.value
 
 
 def _first_after(values: np.ndarray, instant: pd.Timestamp, what: str, catalyst_id: str,

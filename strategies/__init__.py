@@ -1,0 +1,1 @@
+"""Trading strategies: decisions only, each on the ``CatalystStrategy`` hook."""
