@@ -1,0 +1,244 @@
+"""TOML run configurations, validated with messages that name the key and the fix.
+
+Sections shared by every command: ``[run]``, ``[data]``, ``[events]``; the backtest adds
+``[portfolio]``, ``[strategy]`` (+ ``[strategy.params]``) and ``[costs.HK]`` / ``[costs.US]``.
+Other commands (``study``, ``sweep``) read their own section from ``RunConfig.raw`` with
+:func:`check_keys`. Every problem in a file is reported at once, one line each.
+
+Example (``configs/alibaba_2025.toml``)::
+
+    [run]
+    start = "2024-10-01"
+    end = "2025-10-31"
+    [data]
+    source = "csv"                 # csv | akshare | synthetic
+    dir = "../shared/data/prices"  # csv only; relative to this file; --data-dir overrides
+    [events]
+    calendar = "alibaba_2025"      # a shipped calendar name or a path
+    [strategy]
+    name = "post_event_drift"
+    listings = ["9988.HK", "BABA"]
+    [strategy.params]
+    hold_sessions = 5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from backtests.costs import CostBook, HKCosts, USCosts
+from backtests.engine import PortfolioSpec
+from data_loaders.errors import UserError
+from data_loaders.markets import LISTINGS
+from events.schedule import FILL_POLICIES
+from strategies.registry import STRATEGIES
+
+SOURCES = ("csv", "akshare", "synthetic")
+
+
+class ConfigError(UserError):
+    """A config file with problems; ``problems`` has one line per problem."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def check_keys(section: str, table: dict[str, Any], allowed: tuple[str, ...], problems: list[str]) -> None:
+    """Append one problem per key of ``table`` not in ``allowed``, with a "did you mean"."""
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" — did you mean '{near[0]}'?" if near else ""
+            problems.append(f"[{section}] unknown key '{key}'{hint} Allowed: {', '.join(allowed)}")
+
+
+def _date(section: str, key: str, value: Any, problems: list[str]) -> pd.Timestamp | None:
+    try:
+        return pd.Timestamp(str(value)).normalize()
+    except (ValueError, TypeError):
+        problems.append(f"[{section}] {key} = {value!r} is not a date; write e.g. {key} = \"2025-01-31\"")
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataSpec:
+    """Where prices come from. ``dir`` is resolved against the config file's folder."""
+
+    source: str = "csv"
+    dir: Path | None = None
+    benchmark: str = "HSTECH"
+    fx: str = "USDHKD"
+    seed: int = 7
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventsSpec:
+    """Which catalysts, scheduled how."""
+
+    calendar: str = "alibaba_2025"
+    fill_policy: str = "next_open"
+    only: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategySpec:
+    """Which strategy on which listings with which parameters."""
+
+    name: str
+    listings: tuple[str, ...]
+    params: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """A validated configuration. ``raw`` keeps the parsed TOML for other commands' sections."""
+
+    path: Path
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    data: DataSpec
+    events: EventsSpec
+    portfolio: PortfolioSpec
+    strategy: StrategySpec | None
+    costs: CostBook
+    raw: dict[str, Any] = field(repr=False)
+
+    def with_overrides(self, *, source: str | None = None, data_dir: Path | None = None) -> "RunConfig":
+        """Command-line overrides (``--source``, ``--data-dir``) applied on top of the file."""
+        data = self.data
+        if data_dir is not None:
+            data = dataclasses.replace(data, dir=Path(data_dir), source=source or "csv")
+        if source is not None:
+            if source not in SOURCES:
+                raise ConfigError(str(self.path), [f"--source {source!r} is not one of {', '.join(SOURCES)}"])
+            data = dataclasses.replace(data, source=source)
+        return dataclasses.replace(self, data=data)
+
+
+_TOP = ("run", "data", "events", "portfolio", "strategy", "costs", "study", "sweep", "report")
+
+
+def _build_params(params_cls: type, table: dict[str, Any], problems: list[str], section: str) -> Any:
+    names = tuple(f.name for f in dataclasses.fields(params_cls))
+    before = len(problems)
+    check_keys(section, table, names, problems)
+    if len(problems) > before:
+        return None
+    try:
+        return params_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in table.items()})
+    except (ValueError, TypeError) as exc:
+        problems.append(f"[{section}] {exc}")
+        return None
+
+
+def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True) -> RunConfig:
+    """Validate a parsed TOML document; raise :class:`ConfigError` listing every problem."""
+    problems: list[str] = []
+    check_keys("top level", doc, _TOP, problems)
+    base = path.parent
+
+    run = doc.get("run", {})
+    check_keys("run", run, ("name", "start", "end"), problems)
+    start = _date("run", "start", run.get("start", "2024-10-01"), problems)
+    end = _date("run", "end", run.get("end", "2025-10-31"), problems)
+    if start is not None and end is not None and start >= end:
+        problems.append(f"[run] start {start:%Y-%m-%d} is not before end {end:%Y-%m-%d}")
+
+    d = doc.get("data", {})
+    check_keys("data", d, ("source", "dir", "benchmark", "fx", "seed"), problems)
+    source = d.get("source", "csv")
+    if source not in SOURCES:
+        problems.append(f"[data] source = {source!r}; allowed: {', '.join(SOURCES)}")
+    for key in ("benchmark", "fx"):
+        if key in d and d[key] not in LISTINGS:
+            problems.append(f"[data] {key} = {d[key]!r} is not a known symbol; known: {', '.join(sorted(LISTINGS))}")
+    data = DataSpec(source=source, dir=(base / d["dir"]).resolve() if "dir" in d else None,
+                    benchmark=d.get("benchmark", "HSTECH"), fx=d.get("fx", "USDHKD"),
+                    seed=int(d.get("seed", 7)))
+
+    e = doc.get("events", {})
+    check_keys("events", e, ("calendar", "fill_policy", "only"), problems)
+    policy = e.get("fill_policy", "next_open")
+    if policy not in FILL_POLICIES:
+        problems.append(f"[events] fill_policy = {policy!r}; allowed: {', '.join(FILL_POLICIES)}")
+    calendar = str(e.get("calendar", "alibaba_2025"))
+    if calendar.endswith(".toml") and not Path(calendar).is_absolute():
+        calendar = str((base / calendar).resolve())
+    events = EventsSpec(calendar=calendar, fill_policy=policy, only=tuple(e.get("only", ())))
+
+    p = doc.get("portfolio", {})
+    check_keys("portfolio", p, ("base_currency", "initial_cash", "slippage_bps"), problems)
+    portfolio = PortfolioSpec()
+    try:
+        portfolio = PortfolioSpec(base_currency=p.get("base_currency", "HKD"),
+                                  initial_cash_base=float(p.get("initial_cash", 1_000_000)),
+                                  slippage_bps=float(p.get("slippage_bps", 0.0)))
+    except UserError as exc:
+        problems.append(f"[portfolio] {exc}")
+
+    c = doc.get("costs", {})
+    check_keys("costs", c, ("HK", "US"), problems)
+    hk, us = c.get("HK", {}), c.get("US", {})
+    check_keys("costs.HK", hk, ("brokerage_rate", "brokerage_min_hkd"), problems)
+    check_keys("costs.US", us, ("commission_per_share_usd", "commission_min_usd"), problems)
+    costs = CostBook(by_market={
+        "HK": HKCosts(**{k: Decimal(str(v)) for k, v in hk.items() if k in ("brokerage_rate", "brokerage_min_hkd")}),
+        "US": USCosts(**{k: Decimal(str(v)) for k, v in us.items()
+                         if k in ("commission_per_share_usd", "commission_min_usd")}),
+    })
+
+    strategy = None
+    s = doc.get("strategy")
+    if s is None and need_strategy:
+        problems.append("missing [strategy] section; add e.g. [strategy] name = \"post_event_drift\"")
+    elif s is not None:
+        check_keys("strategy", s, ("name", "listings", "params"), problems)
+        name = s.get("name", "")
+        entry = STRATEGIES.get(name)
+        if entry is None:
+            near = difflib.get_close_matches(str(name), list(STRATEGIES), n=1)
+            hint = f" — did you mean '{near[0]}'?" if near else ""
+            problems.append(f"[strategy] name = {name!r} is unknown{hint} Available: {', '.join(STRATEGIES)}")
+        listings = tuple(s.get("listings", ("9988.HK", "BABA")))
+        tradable = sorted(sym for sym, lst in LISTINGS.items() if lst.tradable)
+        for sym in listings:
+            if sym not in LISTINGS or not LISTINGS[sym].tradable:
+                problems.append(f"[strategy] listings: {sym!r} is not a tradable listing; use one of {', '.join(tradable)}")
+        params = _build_params(entry.params, s.get("params", {}), problems, "strategy.params") if entry else None
+        strategy = StrategySpec(name=name, listings=listings, params=params)
+
+    if problems:
+        raise ConfigError(str(path), problems)
+    assert start is not None and end is not None
+    return RunConfig(path=path, name=str(run.get("name", path.stem)), start=start, end=end, data=data,
+                     events=events, portfolio=portfolio, strategy=strategy, costs=costs, raw=doc)
+
+
+def load_config(path: str | Path, *, need_strategy: bool = True) -> RunConfig:
+    """Read and validate a TOML config file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not TOML (with line and column), or has invalid keys/values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), ["file not found; pass the path of a .toml config "
+                                      "(see configs/ in the repository)"])
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    return parse_config(doc, path.resolve(), need_strategy=need_strategy)
