@@ -132,7 +132,7 @@ class _Context:
         index = int(self.bars(intent.listing).frame.index.get_loc(intent.session))
         if intent.purpose == "entry":
             trade_id = len(self.trades) + len(self.open_trades) + 1
-            self.open_trades[intent.listing] = _OpenTrade(
+            self.open_trades[intent.trade_key] = _OpenTrade(
                 trade_id=trade_id, intent=intent, price=fill_price, costs_local=float(costs.total),
                 flow_base=booked.cash_flow_base, entry_index=index)
         else:
@@ -147,7 +147,7 @@ class _Context:
 
     def _close_trade(self, intent: OrderIntent, price: float, costs_local: float, flow_base: float,
                      index: int) -> int:
-        entry = self.open_trades.pop(intent.listing)
+        entry = self.open_trades.pop(intent.trade_key)
         direction = 1 if entry.intent.side == "buy" else -1
         gross = direction * entry.intent.quantity * (price - entry.price)
         total_costs = entry.costs_local + costs_local
@@ -280,8 +280,8 @@ def run_backtest(
     cerebro.addstrategy(strategy, ctx=ctx, config=strategy_config)
     cerebro.run()
 
-    for sym, entry in sorted(ctx.open_trades.items()):
-        mark = ctx.marks.get(sym, entry.price)
+    for entry in sorted(ctx.open_trades.values(), key=lambda e: e.trade_id):
+        mark = ctx.marks.get(entry.intent.listing, entry.price)
         direction = 1 if entry.intent.side == "buy" else -1
         gross = direction * entry.intent.quantity * (mark - entry.price)
         ctx.trades.append(ctx._trade_row(entry, direction) | {
@@ -328,6 +328,10 @@ def summarise(*, equity: pd.DataFrame, trades: pd.DataFrame, fills: pd.DataFrame
         "trade_count": int(len(trades)),
         "closed_trade_count": int((trades["status"] == "closed").sum()) if len(trades) else 0,
         "costs_base": cost_total_base,
+        # below zero means the strategy borrowed cash (overlapping trades exceeded equity)
+        "min_cash_base": float(equity["cash_base"].min()) if len(equity) else portfolio.initial_cash_base,
+        "max_positions_to_equity": float((equity["positions_base"].abs() / equity["equity_base"]).max())
+        if len(equity) else 0.0,
         "slippage_bps": portfolio.slippage_bps,
     }
 

@@ -9,7 +9,7 @@ true time order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ BAR_COLUMNS: tuple[str, ...] = (*PRICE_COLUMNS, "volume", "close_utc")
 
 IssueKind = Literal[
     "missing_sessions", "non_sessions_dropped", "unsorted", "duplicate_rows_dropped",
-    "placeholder_rows", "ohlc_inconsistent", "no_calendar",
+    "placeholder_rows", "ohlc_inconsistent", "no_calendar", "incomplete_session_dropped",
 ]
 
 
@@ -101,3 +101,27 @@ class DailyBars:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+class PriceSource(Protocol):
+    """The one-method seam every price source implements (CSV folder, akshare, cache, synthetic)."""
+
+    def daily_bars(
+        self,
+        symbol: str,
+        start: pd.Timestamp | str | None = None,
+        end: pd.Timestamp | str | None = None,
+        adjustment: Adjustment = "raw",
+    ) -> DailyBars:
+        """Validated bars of ``symbol`` with ``start <= session <= end`` (bounds optional).
+
+        Raises
+        ------
+        UnknownSymbolError
+            ``symbol`` has no listing record.
+        SourceUnavailableError
+            The source cannot deliver ``symbol`` (message says what to do instead).
+        DataValidationError
+            The delivered prices are unusable (message names the rows).
+        """
+        ...

@@ -9,13 +9,14 @@ on. Missing sessions are never filled.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from data_loaders.calendars import session_closes_utc, sessions_between
 from data_loaders.errors import DataValidationError
-from data_loaders.markets import Listing
+from data_loaders.markets import Listing, get_listing
 from data_loaders.schema import PRICE_COLUMNS, Adjustment, DailyBars, DataIssue
 
 RAW_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close")
@@ -192,3 +193,40 @@ def normalise_bars(
     frame = frame.assign(close_utc=pd.DatetimeIndex(close_utc).tz_convert("UTC").array)
     return DailyBars(symbol=listing.symbol, currency=listing.currency, adjustment=adjustment,
                      source=source, frame=frame, issues=tuple(issues), synthetic=synthetic)
+
+
+# Issues normalise_bars derives from the validated frame itself; restrict_bars recomputes
+# them for a sub-span. Every other kind describes the upstream input (rows dropped,
+# unsorted input ...) and cannot be recomputed from the frame, so it is carried over.
+_FRAME_DERIVED_KINDS = frozenset({"missing_sessions", "ohlc_inconsistent", "placeholder_rows", "no_calendar"})
+
+
+def restrict_bars(
+    bars: DailyBars,
+    *,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+) -> DailyBars:
+    """``bars`` with ``start <= session <= end``, issues reported for that span only.
+
+    Equivalent to having passed ``start``/``end`` to :func:`normalise_bars` in the first
+    place: gaps, placeholders and OHLC findings are recomputed on the slice; findings about
+    the upstream input are kept when they name a session inside the span or no session.
+    Used by sources that validate a full history once and serve slices (cache, synthetic).
+    """
+    if start is None and end is None:
+        return bars
+    sub = bars.between(start, end)
+    lo = pd.Timestamp(start) if start is not None else pd.Timestamp.min
+    hi = pd.Timestamp(end) if end is not None else pd.Timestamp.max
+    carried = tuple(
+        issue for issue in bars.issues
+        if issue.kind not in _FRAME_DERIVED_KINDS
+        and (not issue.sessions or any(lo <= pd.Timestamp(s) <= hi for s in issue.sessions))
+    )
+    if not len(sub):
+        return replace(sub, issues=carried)
+    raw = sub.frame.drop(columns="close_utc").rename_axis("date").reset_index()
+    redone = normalise_bars(raw, listing=get_listing(bars.symbol), adjustment="raw", source=bars.source,
+                            origin=f"{bars.source}:{bars.symbol}", synthetic=bars.synthetic)
+    return replace(sub, issues=carried + redone.issues)

@@ -24,11 +24,24 @@ CATALYST_KINDS: tuple[CatalystKind, ...] = (
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Source:
-    """Where a catalyst is documented: article file / id, publisher, publication date."""
+    """Where a catalyst is documented: article file / id, publisher, publication date.
+
+    ``span`` is the evidence as character offsets ``[start, end)`` into the article's
+    text (as read with universal newlines off), so a reviewer can find the sentence
+    without the calendar quoting it.
+    """
 
     article: str
     publisher: str = ""
     published: date | None = None
+    span: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.span is not None:
+            start, end = self.span
+            if not 0 <= start < end:
+                raise ValueError(
+                    f"source {self.article!r}: span {self.span} must be [start, end) with 0 <= start < end")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -113,9 +126,11 @@ class Catalyst:
         """First instant the market could have known (inclusive), UTC."""
         ts = self.published_at
         if self.precision == "hour":
-            return ts.floor("h").tz_convert("UTC")
+            return _floor_wall(ts, "h").tz_convert("UTC")
         if self.precision == "day":
-            return ts.normalize().tz_convert("UTC")
+            return _local_midnight(ts, days_later=0).tz_convert("UTC")
+        if self.precision == "minute":
+            return _floor_wall(ts, "min").tz_convert("UTC")
         return ts.tz_convert("UTC")
 
     @property
@@ -123,12 +138,32 @@ class Catalyst:
         """Last instant by which the market surely knew (exclusive bound), UTC."""
         ts = self.published_at
         if self.precision == "minute":
-            return (ts.floor("min") + pd.Timedelta(minutes=1)).tz_convert("UTC")
+            return (_floor_wall(ts, "min") + pd.Timedelta(minutes=1)).tz_convert("UTC")
         if self.precision == "hour":
-            return (ts.floor("h") + pd.Timedelta(hours=1)).tz_convert("UTC")
+            return (_floor_wall(ts, "h") + pd.Timedelta(hours=1)).tz_convert("UTC")
         if self.precision == "day":
-            # next local midnight, DST-safe
-            nxt = (ts.tz_localize(None).normalize() + pd.Timedelta(days=1)).tz_localize(ts.tz)
-            return nxt.tz_convert("UTC")
+            return _local_midnight(ts, days_later=1).tz_convert("UTC")
         assert self.published_until is not None
         return self.published_until.tz_convert("UTC")
+
+
+def _floor_wall(ts: pd.Timestamp, unit: str) -> pd.Timestamp:
+    """Floor ``ts`` to ``unit`` on its local wall clock, keeping ts's own UTC offset.
+
+    ``Timestamp.floor`` re-localises the floored wall time and raises inside a DST
+    fall-back hour (01:30 EDT on 2025-11-02 is ambiguous); subtracting the wall-clock
+    remainder instead stays on the offset the instant already has.
+    """
+    wall = ts.tz_localize(None)
+    return ts - (wall - wall.floor(unit))
+
+
+def _local_midnight(ts: pd.Timestamp, *, days_later: int) -> pd.Timestamp:
+    """First instant of the local calendar day ``days_later`` days after ``ts``'s day.
+
+    Some zones move their clocks at midnight (America/Santiago, Asia/Beirut): a midnight
+    that does not exist is shifted forward to the day's first instant, and a repeated one
+    takes its first (DST) occurrence, so a day always starts at its earliest instant.
+    """
+    wall = ts.tz_localize(None).normalize() + pd.Timedelta(days=days_later)
+    return wall.tz_localize(ts.tz, ambiguous=True, nonexistent="shift_forward")

@@ -43,6 +43,7 @@ class OrderIntent:
     point: Phase
     instant_utc: pd.Timestamp
     purpose: Literal["entry", "exit"]
+    trade_key: str
     catalyst_id: str | None
     reason: str
 
@@ -62,11 +63,15 @@ class ExecutionContext(Protocol):
 
 
 @dataclass(kw_only=True, slots=True)
-class _Holding:
+class _Trade:
+    key: str
+    listing: str
+    units: int  # signed
     entry_index: int
     point: Phase
     hold_sessions: int | None
     catalyst_id: str | None
+    exiting: bool = False
 
 
 class CatalystStrategy(bt.Strategy):
@@ -115,8 +120,11 @@ class CatalystStrategy(bt.Strategy):
     # ------------------------------------------------------------------ public actions
     def enter(self, listing: str, *, direction: int = 1, notional_base: float,
               hold_sessions: int | None = None, catalyst_id: str | None = None,
-              reason: str = "") -> bool:
-        """Open a position in ``listing`` now (at the current price point).
+              reason: str = "", when_holding: Literal["stack", "skip"] = "stack") -> bool:
+        """Open a new trade in ``listing`` now (at the current price point).
+
+        Each entry is its own trade (one per catalyst and listing), so overlapping
+        catalysts hold overlapping trades; the position is their sum.
 
         Parameters
         ----------
@@ -127,47 +135,51 @@ class CatalystStrategy(bt.Strategy):
         hold_sessions
             Exit automatically at the same price point this many sessions of the listing
             later (None: hold until :meth:`exit` or the end of the data).
+        when_holding
+            ``stack`` (default) adds a trade beside open ones; ``skip`` declines while any
+            trade in ``listing`` stays open past this instant.
 
         Returns
         -------
         bool
-            False (and a note in the run log) when nothing was ordered: already in a
-            position, or the size rounds to zero lots.
+            False (and a note in the run log) when nothing was ordered.
         """
         if direction not in (1, -1):
             raise ValueError(f"direction must be +1 or -1, got {direction}")
-        exiting_now = self._exit_instant.get(listing) == self._now_utc
-        if (self._units.get(listing, 0) and not exiting_now) or (
-                listing in self._pending.values() and not exiting_now):
-            self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {listing}: skip entry for "
-                            f"{catalyst_id}: already in a position")
+        key = f"{catalyst_id or 'manual'}@{listing}"
+        stamp = f"{self._now_utc:%Y-%m-%d %H:%M}Z {listing}: skip entry for {catalyst_id}"
+        if key in self._open_trades:
+            self.p.ctx.note(f"{stamp}: a trade for it is already open")
+            return False
+        staying = [t for t in self._open_trades.values() if t.listing == listing and not t.exiting]
+        if when_holding == "skip" and staying:
+            self.p.ctx.note(f"{stamp}: already in a position")
             return False
         ref = self._reference_price(listing)
         if ref is None:
-            self.p.ctx.note(f"{listing}: skip entry for {catalyst_id}: no earlier price to size from")
+            self.p.ctx.note(f"{stamp}: no earlier price to size from")
             return False
         units = self.p.ctx.size_units(listing, notional_base=notional_base, ref_price=ref,
                                       instant_utc=self._now_utc)
         if units <= 0:
-            self.p.ctx.note(f"{self._now_utc:%Y-%m-%d}: {listing}: skip entry for {catalyst_id}: "
-                            f"{notional_base:,.0f} base is less than one board lot")
+            self.p.ctx.note(f"{stamp}: {notional_base:,.0f} base is less than one board lot")
             return False
-        side = "buy" if direction > 0 else "sell"
-        self._submit(listing, side, units, "entry", catalyst_id, reason)
-        self._holdings[listing] = _Holding(entry_index=self._index[listing], point=self._phase,
-                                           hold_sessions=hold_sessions, catalyst_id=catalyst_id)
+        self._open_trades[key] = _Trade(key=key, listing=listing, units=units * direction,
+                                   entry_index=self._index[listing], point=self._phase,
+                                   hold_sessions=hold_sessions, catalyst_id=catalyst_id)
+        self._submit(self._open_trades[key], "buy" if direction > 0 else "sell", units, "entry", reason)
         return True
 
     def exit(self, listing: str, *, reason: str = "signal") -> bool:
-        """Close the whole position in ``listing`` now. False when flat."""
-        units = self._units.get(listing, 0)
-        if not units or listing in self._pending.values():
-            return False
-        holding = self._holdings.pop(listing, None)
-        self._submit(listing, "sell" if units > 0 else "buy", abs(units), "exit",
-                     holding.catalyst_id if holding else None, reason)
-        self._exit_instant[listing] = self._now_utc
-        return True
+        """Close every open trade in ``listing`` now. False when there is none."""
+        trades = [t for t in self._open_trades.values() if t.listing == listing and not t.exiting]
+        for trade in trades:
+            self._exit_trade(trade, reason)
+        return bool(trades)
+
+    def _exit_trade(self, trade: _Trade, reason: str) -> None:
+        trade.exiting = True
+        self._submit(trade, "sell" if trade.units > 0 else "buy", abs(trade.units), "exit", reason)
 
     # ------------------------------------------------------------------ backtrader plumbing
     def __init__(self) -> None:
@@ -175,10 +187,8 @@ class CatalystStrategy(bt.Strategy):
         self._seen: dict[str, int] = {name: 0 for name in self._by_name}
         self._index: dict[str, int] = {}
         self._in_progress: set[str] = set()  # sessions opened but not yet closed
-        self._units: dict[str, int] = {}
-        self._pending: dict[int, str] = {}  # backtrader order ref -> listing, until filled
-        self._holdings: dict[str, _Holding] = {}
-        self._exit_instant: dict[str, pd.Timestamp] = {}  # an exit and a new entry may share a price point
+        self._units: dict[str, int] = {}      # filled units per listing
+        self._open_trades: dict[str, _Trade] = {}  # open trades by key, until their exit fills
         self._intents: dict[int, OrderIntent] = {}
         self._phase: Phase | None = None
         self._now_utc = pd.Timestamp("1970-01-01", tz="UTC")
@@ -197,29 +207,29 @@ class CatalystStrategy(bt.Strategy):
             return float(frame["open"].iloc[idx])
         return float(frame["close"].iloc[idx - 1]) if idx > 0 else None
 
-    def _submit(self, listing: str, side: Literal["buy", "sell"], units: int, purpose: str,
-                catalyst_id: str | None, reason: str) -> None:
-        data = self._by_name[listing]
+    def _submit(self, trade: _Trade, side: Literal["buy", "sell"], units: int, purpose: str,
+                reason: str) -> None:
+        listing = trade.listing
         # Orders made at an open fill at that bar's open (cheat-on-open, coc off); orders
         # made at a close fill at that bar's close (cheat-on-close): see the engine.
-        order = (self.buy if side == "buy" else self.sell)(data=data, size=units,
+        order = (self.buy if side == "buy" else self.sell)(data=self._by_name[listing], size=units,
                                                            coc=self._phase == "close")
         frame = self.p.ctx.bars(listing).frame
-        session = frame.index[self._index[listing]]
         intent = OrderIntent(
-            listing=listing, side=side, quantity=units, session=session, point=self._phase,
-            instant_utc=self._now_utc, purpose=purpose, catalyst_id=catalyst_id, reason=reason)
+            listing=listing, side=side, quantity=units, session=frame.index[self._index[listing]],
+            point=self._phase, instant_utc=self._now_utc, purpose=purpose, trade_key=trade.key,
+            catalyst_id=trade.catalyst_id, reason=reason)
         self._intents[order.ref] = intent
         if self._phase == "close":
             # backtrader books a cheat-on-close fill one step later, at this bar's close;
             # book it now so the equity marked at this close already holds it.
             self._apply_fill(intent, float(frame["close"].iloc[self._index[listing]]))
-        else:
-            self._pending[order.ref] = listing
 
     def _apply_fill(self, intent: OrderIntent, price: float) -> None:
         signed = intent.quantity if intent.side == "buy" else -intent.quantity
         self._units[intent.listing] = self._units.get(intent.listing, 0) + signed
+        if intent.purpose == "exit":
+            del self._open_trades[intent.trade_key]
         self.p.ctx.on_filled(intent, price=price)
 
     def notify_order(self, order: bt.Order) -> None:
@@ -231,16 +241,14 @@ class CatalystStrategy(bt.Strategy):
             raise RuntimeError(f"{intent.listing}: {intent.purpose} order {order.getstatusname()}")
         if intent.point == "close":
             return  # booked when submitted (see _submit)
-        del self._pending[order.ref]
         self._apply_fill(intent, float(order.executed.price))
 
     def _session_step(self, listing: str) -> None:
         session = self.p.ctx.bars(listing).frame.index[self._index[listing]]
-        holding = self._holdings.get(listing)
-        if (holding is not None and holding.hold_sessions is not None
-                and holding.point == self._phase and self._units.get(listing)
-                and self._index[listing] - holding.entry_index >= holding.hold_sessions):
-            self.exit(listing, reason=f"held {holding.hold_sessions} sessions")
+        for trade in [t for t in self._open_trades.values() if t.listing == listing]:
+            if (not trade.exiting and trade.hold_sessions is not None and trade.point == self._phase
+                    and self._index[listing] - trade.entry_index >= trade.hold_sessions):
+                self._exit_trade(trade, f"held {trade.hold_sessions} sessions")
         for event in self.p.ctx.events_at(listing, session, self._phase):
             self.on_catalyst(event, listing)
 

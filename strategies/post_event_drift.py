@@ -9,6 +9,7 @@ listing later.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from events.schedule import ScheduleRow
 from strategies.base import CatalystStrategy
@@ -27,11 +28,15 @@ class PostEventDriftParams:
         to whole board lots.
     direction
         +1 long, -1 short.
+    when_holding
+        ``stack``: every catalyst is its own trade, even while an earlier one is open;
+        ``skip``: ignore a catalyst while the listing is held.
     """
 
     hold_sessions: int = 5
     notional_per_trade_base: float = 200_000.0
     direction: int = 1
+    when_holding: Literal["stack", "skip"] = "stack"
 
     def __post_init__(self) -> None:
         if not isinstance(self.hold_sessions, int) or self.hold_sessions < 1:
@@ -41,6 +46,8 @@ class PostEventDriftParams:
             raise ValueError(f"notional_per_trade_base must be > 0, got {self.notional_per_trade_base!r}")
         if self.direction not in (1, -1):
             raise ValueError(f"direction must be 1 (long) or -1 (short), got {self.direction!r}")
+        if self.when_holding not in ("stack", "skip"):
+            raise ValueError(f"when_holding must be 'stack' or 'skip', got {self.when_holding!r}")
 
 
 class PostEventDrift(CatalystStrategy):
@@ -50,4 +57,5 @@ class PostEventDrift(CatalystStrategy):
         cfg: PostEventDriftParams = self.config
         self.enter(listing, direction=cfg.direction, notional_base=cfg.notional_per_trade_base,
                    hold_sessions=cfg.hold_sessions, catalyst_id=event.catalyst_id,
-                   reason=f"{event.catalyst_id} first trade ({event.fill_policy})")
+                   reason=f"{event.catalyst_id} first trade ({event.fill_policy})",
+                   when_holding=cfg.when_holding)
