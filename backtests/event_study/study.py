@@ -1,0 +1,296 @@
+"""The event study: per catalyst x listing x window abnormal returns, CARs and tests.
+
+:func:`run_event_study` takes prices, benchmarks and the schedule as data (no I/O) and
+returns an :class:`EventStudyResult`. Day 0 is each schedule row's ``reaction_session``
+on that listing's own calendar; windows, estimation design and models are set by
+:class:`~backtests.event_study.spec.EventStudySpec`; returns and benchmark matching are
+described in :mod:`backtests.event_study.returns`, the mathematics in
+:mod:`backtests.event_study.models` and the tests in :mod:`backtests.event_study.inference`.
+
+Bad input is reported per row (``problem`` column) and the rest of the study goes on: a
+catalyst outside the data, an estimation window too short or mostly masked, a benchmark
+or listing gap inside a window, a listing without prices or benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from backtests.event_study import inference
+from backtests.event_study.joint import joint_table, pooled_sign_tests
+from backtests.event_study.leadlag import lead_lag_table
+from backtests.event_study.listing import PARAM_COLUMNS, ListingRun, ScheduledEvent, analyse_listing, fit_params, \
+    placebo_rng, window_problem
+from backtests.event_study.models import estimation_residuals
+from backtests.event_study.spec import BAND_QUANTILES, EventStudySpec, window_label
+from data_loaders.errors import UserError
+from data_loaders.schema import DailyBars
+from events.schedule import EventSchedule
+
+TABLE_COLUMNS: tuple[str, ...] = (
+    "catalyst_id", "listing", "window", "window_start", "window_end", "day0", "day0_close_utc",
+    "model", "benchmark", "n_window", "ar_day0", "car", "car_se", "t_stat", "df",
+    "p_t", "p_placebo", "p_sq", "p_rank", "p_t_holm", "p_t_bh", "p_placebo_holm", "p_placebo_bh",
+    "n_placebo_draws", "n_placebo_sessions", "n_est", "n_est_masked", "n_est_missing", "n_est_outside",
+    "est_start", "est_end", "alpha", "beta", "beta_lag", "beta_0", "beta_lead", "sigma",
+    "synthetic", "problem", "notes",
+)
+_BAND_NAMES = tuple(f"band_q{round(q * 1000):03d}" for q in BAND_QUANTILES)
+PATH_COLUMNS: tuple[str, ...] = ("catalyst_id", "listing", "rel_day", "session", "ar", "car", *_BAND_NAMES)
+
+
+class EventStudyInputError(UserError, ValueError):
+    """Inputs the study cannot start from (a schedule frame without the needed columns ...)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventStudyResult:
+    """Everything an event study produced.
+
+    Attributes
+    ----------
+    table
+        One row per catalyst x listing x window, columns :data:`TABLE_COLUMNS`. Returns,
+        ARs, CARs, ``car_se`` and ``sigma`` are fractions (0.01 = 1 %); ``day0`` and
+        ``est_*`` are session labels; a failed row has NaN statistics and a ``problem``.
+    joint
+        One row per catalyst x window for catalysts on two or more listings
+        (:data:`.joint.JOINT_COLUMNS`): the firm-level result (see :mod:`.inference`).
+    pooled
+        Generalized sign test across catalysts per listing x window (:data:`.joint.POOLED_COLUMNS`).
+    lead_lag
+        One row per catalyst x lagging listing (:mod:`.leadlag`).
+    paths
+        AR and CAR (cumulated from the first day of ``spec.span``) for every day of the
+        span per catalyst x listing, with placebo quantile bands of the CAR path scaled to
+        that event's residual sigma (:data:`PATH_COLUMNS`).
+    problems
+        Every problem and note, one line each (rows carry their own as well).
+    spec, seed
+        The settings used.
+    meta
+        Sources, benchmarks, synthetic flag, counts (for the JSON output).
+    """
+
+    table: pd.DataFrame
+    joint: pd.DataFrame
+    pooled: pd.DataFrame
+    lead_lag: pd.DataFrame
+    paths: pd.DataFrame
+    problems: tuple[str, ...]
+    spec: EventStudySpec
+    seed: int
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic", False))
+
+
+def schedule_events(schedule: EventSchedule | pd.DataFrame) -> tuple[list[ScheduledEvent], list[str]]:
+    """Day-0 rows from an :class:`EventSchedule` or a frame with ``catalyst_id, listing, reaction_session``.
+
+    Raises
+    ------
+    EventStudyInputError
+        A frame without those columns or with a day 0 that is not a date.
+    """
+    if isinstance(schedule, EventSchedule):
+        rows = [ScheduledEvent(catalyst_id=r.catalyst_id, listing=r.listing,
+                               day0=pd.Timestamp(r.reaction_session).normalize()) for r in schedule.rows]
+        return rows, list(schedule.problems)
+    need = ("catalyst_id", "listing", "reaction_session")
+    missing = [c for c in need if c not in schedule.columns]
+    if missing:
+        raise EventStudyInputError(
+            f"schedule frame lacks column(s) {missing}; found {list(schedule.columns)}. Pass "
+            f"events.schedule.build_schedule(...) or a frame with {', '.join(need)}")
+    day0 = pd.to_datetime(schedule["reaction_session"], errors="coerce")
+    bad = np.flatnonzero(day0.isna().to_numpy())
+    if len(bad):
+        i = int(bad[0])
+        raise EventStudyInputError(
+            f"schedule row {i}: reaction_session {schedule['reaction_session'].iloc[i]!r} is not a date; "
+            f"write it as YYYY-MM-DD")
+    if getattr(day0.dt, "tz", None) is not None:
+        day0 = day0.dt.tz_localize(None)
+    rows = [ScheduledEvent(catalyst_id=str(c), listing=str(s), day0=pd.Timestamp(d).normalize())
+            for c, s, d in zip(schedule["catalyst_id"], schedule["listing"], day0)]
+    return rows, []
+
+
+def _table_rows(run: ListingRun, spec: EventStudySpec, seed: int, synthetic: bool,
+                order: list[str]) -> tuple[list[dict], list[dict], list[str]]:
+    """Table rows, path rows and problem lines of one listing, catalysts in ``order``."""
+    rows: list[dict] = []
+    path_rows: list[dict] = []
+    problem_lines: list[str] = []
+    span = spec.span
+    rel_days = np.arange(span[0], span[1] + 1)
+    design = run.design
+    model = spec.model
+    bench_desc = design.benchmark_desc if design is not None else ""
+    eligible_idx = np.flatnonzero(run.eligible) if run.eligible is not None else np.empty(0, int)
+    for cid in order:
+        calc = run.events.get(cid)
+        if calc is None:
+            continue
+        problem = run.problem or calc.problem
+        notes = list(run.notes) + calc.notes
+        if calc.problem and not run.problem:
+            problem_lines.append(f"{cid} / {run.symbol}: {calc.problem}")
+        problem_lines += [f"{cid} / {run.symbol}: {n}" for n in calc.notes]
+        i = calc.fit_index
+        base = {
+            "catalyst_id": cid, "listing": run.symbol, "day0": calc.event.day0.strftime("%Y-%m-%d"),
+            "day0_close_utc": "", "model": model, "benchmark": bench_desc, "synthetic": synthetic,
+            **dict.fromkeys(("n_est", "n_est_masked", "n_est_missing", "n_est_outside", "df"), 0),
+            "est_start": "", "est_end": "", **dict.fromkeys(PARAM_COLUMNS, np.nan), "sigma": np.nan,
+            "n_placebo_draws": 0, "n_placebo_sessions": int(len(eligible_idx)),
+        }
+        base.update(calc.counts)           # also on failed rows: says why the window was short
+        draws = np.empty(0, dtype=np.int64)
+        if not problem:
+            assert run.fits is not None and design is not None and run.ar is not None
+            fits = run.fits
+            base.update(fit_params(run, i))
+            first, last = int(fits.first[i]), int(fits.last[i])
+            base.update({
+                "day0_close_utc": pd.Timestamp(int(design.listing.closes_ns[calc.pos]), tz="UTC").isoformat(),
+                "n_est": int(fits.n[i]), "df": int(fits.df[i]), "sigma": float(np.sqrt(fits.sigma2[i])),
+                "est_start": f"{run.sessions[first]:%Y-%m-%d}", "est_end": f"{run.sessions[last]:%Y-%m-%d}",
+            })
+            if len(eligible_idx) >= spec.min_placebo_sessions:
+                pick = placebo_rng(seed, cid, run.symbol).integers(0, len(eligible_idx), spec.placebo_draws)
+                draws = eligible_idx[pick]
+                base["n_placebo_draws"] = spec.placebo_draws
+            else:
+                notes.append(f"only {len(eligible_idx)} eligible placebo session(s) (< min_placebo_sessions = "
+                             f"{spec.min_placebo_sessions}); no placebo p-value")
+            resid = estimation_residuals(design.y, design.X, fits, i)
+        for w in spec.windows:
+            row = dict(base, window=window_label(w), window_start=w[0], window_end=w[1],
+                       n_window=w[1] - w[0] + 1, problem=problem, notes="; ".join(notes))
+            stat_cols = ("ar_day0", "car", "car_se", "t_stat", "p_t", "p_placebo", "p_sq", "p_rank")
+            row.update(dict.fromkeys(stat_cols, np.nan))
+            if not problem:
+                ws = run.stats[w]
+                lo = w[0] - span[0]
+                row["ar_day0"] = float(run.ar[i, -span[0]])
+                if not ws.complete[i]:
+                    row["problem"] = window_problem(run, calc, w)
+                    problem_lines.append(f"{cid} / {run.symbol} {row['window']}: {row['problem']}")
+                else:
+                    t = float(ws.t[i])
+                    row.update({
+                        "car": float(ws.car[i]), "car_se": float(ws.se[i]), "t_stat": t,
+                        "p_t": float(inference.t_pvalues(np.array([t]), np.array([fits.df[i]]))[0]),
+                        "p_placebo": inference.placebo_pvalue(t, run.placebo_t[w][draws]) if len(draws) else np.nan,
+                        "p_sq": inference.sq_pvalue(float(ws.car[i]), resid, w[1] - w[0] + 1),
+                        "p_rank": inference.rank_pvalue(run.ar[i, lo:lo + w[1] - w[0] + 1], resid),
+                    })
+            rows.append(row)
+        if not problem:
+            ar = run.ar[i]
+            car = np.cumsum(ar)
+            bands = np.full((len(BAND_QUANTILES), len(rel_days)), np.nan)
+            if len(draws):
+                assert run.placebo_std_path is not None
+                bands = np.quantile(run.placebo_std_path[draws], BAND_QUANTILES, axis=0) * base["sigma"]
+            for j, rel in enumerate(rel_days):
+                p = calc.pos + rel
+                path_rows.append({
+                    "catalyst_id": cid, "listing": run.symbol, "rel_day": int(rel),
+                    "session": f"{run.sessions[p]:%Y-%m-%d}" if 0 <= p < len(run.sessions) else "",
+                    "ar": float(ar[j]), "car": float(car[j]),
+                    **{name: float(bands[q, j]) for q, name in enumerate(_BAND_NAMES)},
+                })
+    return rows, path_rows, problem_lines
+
+
+def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, DailyBars],
+                    schedule: EventSchedule | pd.DataFrame, spec: EventStudySpec | None = None, *,
+                    seed: int = 0) -> EventStudyResult:
+    """Abnormal returns, CARs and tests of every scheduled catalyst on every listing.
+
+    Parameters
+    ----------
+    prices
+        Listing symbol -> its daily bars (``adjustment="adjusted"``; raw bars are used but
+        flagged in every row's notes). Listings of schedule rows not in ``prices`` are
+        reported per row.
+    benchmarks
+        Listing symbol -> the benchmark bars for that listing (e.g. ``{"9988.HK": hstech,
+        "BABA": kweb}``). Not needed for ``model="constant_mean"``.
+    schedule
+        :class:`~events.schedule.EventSchedule` or a frame with ``catalyst_id``, ``listing``
+        and ``reaction_session`` (day 0).
+    spec
+        Windows, estimation design, model and inference sizes (defaults if omitted).
+    seed
+        Seeds the placebo draws; same inputs and seed give identical results.
+
+    Returns
+    -------
+    EventStudyResult
+        See its attributes. Nothing is read or written here.
+
+    Raises
+    ------
+    EventStudyInputError
+        Only for a schedule frame that cannot be read; every other problem is reported.
+    """
+    spec = spec or EventStudySpec()
+    events, problems = schedule_events(schedule)
+    by_listing: dict[str, list[ScheduledEvent]] = {}
+    for e in events:
+        by_listing.setdefault(e.listing, []).append(e)
+    first_day0: dict[str, pd.Timestamp] = {}
+    for e in events:
+        first_day0[e.catalyst_id] = min(first_day0.get(e.catalyst_id, e.day0), e.day0)
+    order = sorted(first_day0, key=lambda c: (first_day0[c], c))
+    symbols = [s for s in prices if s in by_listing] + sorted(s for s in by_listing if s not in prices)
+    synthetic = any(b.synthetic for b in (*prices.values(), *benchmarks.values()))
+
+    runs = {s: analyse_listing(s, prices.get(s), benchmarks.get(s), by_listing[s], spec) for s in symbols}
+    rows: list[dict] = []
+    path_rows: list[dict] = []
+    for s in symbols:
+        run = runs[s]
+        if run.problem:
+            problems.append(f"{s}: {run.problem}")
+        problems += [f"{s}: {n}" for n in run.notes]
+        r, p, lines = _table_rows(run, spec, seed, synthetic, order)
+        rows += r
+        path_rows += p
+        problems += lines
+    rank = {c: i for i, c in enumerate(order)}
+    rows.sort(key=lambda r: rank[r["catalyst_id"]])        # stable: listings, then windows, kept
+    for col in ("p_t", "p_placebo"):
+        p = np.array([r[col] for r in rows], dtype=float)
+        for suffix, method in (("holm", "holm"), ("bh", "fdr_bh")):
+            for r, adj in zip(rows, inference.adjust_pvalues(p, method)):
+                r[f"{col}_{suffix}"] = float(adj)
+    by_key = {(r["catalyst_id"], r["listing"], r["window"]): r for r in rows}
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    paths = pd.DataFrame(path_rows, columns=list(PATH_COLUMNS))
+    lead_lag = lead_lag_table(runs, prices, order, spec)
+    joint = joint_table(runs, by_key, spec, seed, order)
+    pooled = pooled_sign_tests(runs, by_key, spec, order)
+
+    meta = {
+        "synthetic": synthetic,
+        "sources": {s: b.source for s, b in prices.items()},
+        "benchmarks": {s: (runs[s].design.benchmark_desc if s in runs and runs[s].design else
+                           (benchmarks[s].symbol if s in benchmarks else None)) for s in prices},
+        "benchmark_sources": {s: b.source for s, b in benchmarks.items()},
+        "n_rows": int(len(table)), "n_tests": int(table["p_t"].notna().sum()) if len(table) else 0,
+        "spec": {k: (list(map(list, v)) if k == "windows" else v) for k, v in asdict(spec).items()},
+        "seed": seed,
+    }
+    return EventStudyResult(table=table, joint=joint, pooled=pooled, lead_lag=lead_lag, paths=paths,
+                            problems=tuple(dict.fromkeys(problems)), spec=spec, seed=seed, meta=meta)
