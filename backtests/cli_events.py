@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from backtests.results import atomic_write_text
+from backtests.runner import load_catalyst_calendar
 from data_loaders.errors import UserError
 from data_loaders.markets import get_listing
-from events.calendar_file import load_calendar
 from events.extract import DEFAULT_LISTINGS, extract_article, read_article, render_jsonl, render_toml
 from events.schedule import FILL_POLICIES, EventSchedule, FillPolicy, ScheduleRow, build_schedule
 
@@ -93,8 +93,11 @@ def events_group() -> None:
               help="A .csv file for all rows, or a folder for one LISTING.csv each. "
                    "Default: <calendar name>_schedule.csv in the current folder.")
 def schedule_cmd(calendar: Path, fill_policy: FillPolicy, listings: tuple[str, ...], out: Path | None) -> None:
-    """Print and write, per listing, each catalyst's day 0 and first tradable bar."""
-    cal = load_calendar(calendar)
+    """Print and write, per listing, each catalyst's day 0 and first tradable bar.
+
+    CALENDAR is a TOML file or the name of a shipped calendar (e.g. alibaba_2025).
+    """
+    cal = load_catalyst_calendar(str(calendar))
     wanted = _check_listings(listings) if listings else None
     schedule = build_schedule(cal.catalysts, listings=wanted, fill_policy=fill_policy)
     shown = list(wanted) if wanted else sorted({s for c in cal.catalysts for s in c.listings})

@@ -33,7 +33,7 @@ def load_catalyst_calendar(name_or_path: str) -> CatalystCalendar:
     if not shipped.is_file():
         names = sorted(p.stem for p in shipped.parent.glob("*.toml"))
         raise BacktestSetupError(
-            f"[events] calendar = {name_or_path!r}: no such file and no shipped calendar of that "
+            f"calendar {name_or_path!r}: no such file and no shipped calendar of that "
             f"name; shipped: {', '.join(names)}")
     return load_calendar(shipped)
 
