@@ -10,7 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from backtests.config import SOURCES, RunConfig, load_config
+from backtests.cli_options import config_data_options
+from backtests.config import RunConfig, load_config
 from backtests.results import BacktestResult
 from backtests.runner import run_config
 
@@ -59,9 +60,7 @@ def _execute(cfg: RunConfig, out: Path | None, cache_dir: Path | None) -> None:
 
 def register(group: click.Group) -> None:
     @group.command("run")
-    @click.argument("config", type=click.Path(path_type=Path))
-    @click.option("--data-dir", type=click.Path(path_type=Path), help="Folder of SYMBOL.csv files (implies --source csv).")
-    @click.option("--source", type=click.Choice(SOURCES), help="Price source, overriding [data] source.")
+    @config_data_options
     @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: out/<run name>).")
     @click.option("--cache-dir", type=click.Path(path_type=Path), help="Parquet cache for akshare downloads.")
     def run_cmd(config: Path, data_dir: Path | None, source: str | None, out: Path | None,

@@ -33,7 +33,8 @@ from typing import Any
 import click
 import pandas as pd
 
-from backtests.config import SOURCES, ConfigError, RunConfig, check_keys, load_config
+from backtests.cli_options import config_data_options
+from backtests.config import ConfigError, RunConfig, check_keys, load_config
 from backtests.event_study import (
     DEFAULT_BENCHMARKS, EventStudyResult, EventStudySpec, EventStudySpecError, format_table, run_event_study,
     write_event_study,
@@ -179,10 +180,7 @@ def run_study_config(cfg: RunConfig, study: StudyConfig) -> EventStudyResult:
 
 def register(group: click.Group) -> None:
     @group.command("study")
-    @click.argument("config", type=click.Path(path_type=Path))
-    @click.option("--data-dir", type=click.Path(path_type=Path),
-                  help="Folder of SYMBOL.csv files (implies --source csv).")
-    @click.option("--source", type=click.Choice(SOURCES), help="Price source, overriding [data] source.")
+    @config_data_options
     @click.option("--out", type=click.Path(path_type=Path),
                   help="Output folder (default: [study] out, else out/<run name>).")
     @click.option("--seed", type=int, help="Seed of the placebo draws, overriding [study] seed.")

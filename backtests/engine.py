@@ -172,10 +172,9 @@ class _Context:
     def after_close(self, listing: str, session: pd.Timestamp, instant_utc: pd.Timestamp,
                     marks: dict[str, float]) -> None:
         self.marks.update(marks)
-        positions = 0.0
-        for sym, pos in self.ledger.positions.items():
-            if pos.quantity:
-                positions += pos.quantity * self.marks[sym] * self.fx_to_base(pos.currency, instant_utc)
+        held = {pos.currency for pos in self.ledger.positions.values() if pos.quantity}
+        positions = self.ledger.market_value_base(
+            self.marks, {ccy: self.fx_to_base(ccy, instant_utc) for ccy in held})
         self.equity_rows.append({
             "instant_utc": instant_utc, "listing": listing, "session": session,
             "cash_base": self.ledger.cash_base, "positions_base": positions,
