@@ -34,12 +34,12 @@ from typing import Any
 
 import pandas as pd
 
-from backtests.costs import CostBook, HKCosts, USCosts
+from backtests.costs import CostBook, HKCosts, IndexProxyCosts, USCosts
 from backtests.engine import PortfolioSpec
 from data_loaders.errors import UserError
 from data_loaders.markets import LISTINGS
 from events.schedule import FILL_POLICIES
-from strategies.registry import STRATEGIES
+from strategies.registry import STRATEGIES, build_params
 
 SOURCES = ("csv", "akshare", "synthetic")
 
@@ -129,19 +129,6 @@ class RunConfig:
 _TOP = ("run", "data", "events", "portfolio", "strategy", "costs", "study", "sweep", "report")
 
 
-def _build_params(params_cls: type, table: dict[str, Any], problems: list[str], section: str) -> Any:
-    names = tuple(f.name for f in dataclasses.fields(params_cls))
-    before = len(problems)
-    check_keys(section, table, names, problems)
-    if len(problems) > before:
-        return None
-    try:
-        return params_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in table.items()})
-    except (ValueError, TypeError) as exc:
-        problems.append(f"[{section}] {exc}")
-        return None
-
-
 def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True) -> RunConfig:
     """Validate a parsed TOML document; raise :class:`ConfigError` listing every problem."""
     problems: list[str] = []
@@ -178,25 +165,35 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
     events = EventsSpec(calendar=calendar, fill_policy=policy, only=tuple(e.get("only", ())))
 
     p = doc.get("portfolio", {})
-    check_keys("portfolio", p, ("base_currency", "initial_cash", "slippage_bps"), problems)
+    check_keys("portfolio", p, ("base_currency", "initial_cash", "slippage_bps", "allow_short"), problems)
     portfolio = PortfolioSpec()
     try:
         portfolio = PortfolioSpec(base_currency=p.get("base_currency", "HKD"),
                                   initial_cash_base=float(p.get("initial_cash", 1_000_000)),
-                                  slippage_bps=float(p.get("slippage_bps", 0.0)))
-    except UserError as exc:
+                                  slippage_bps=float(p.get("slippage_bps", 0.0)),
+                                  allow_short=p.get("allow_short", True))
+    except (UserError, ValueError, TypeError) as exc:
         problems.append(f"[portfolio] {exc}")
 
     c = doc.get("costs", {})
-    check_keys("costs", c, ("HK", "US"), problems)
-    hk, us = c.get("HK", {}), c.get("US", {})
-    check_keys("costs.HK", hk, ("brokerage_rate", "brokerage_min_hkd"), problems)
-    check_keys("costs.US", us, ("commission_per_share_usd", "commission_min_usd"), problems)
-    costs = CostBook(by_market={
-        "HK": HKCosts(**{k: Decimal(str(v)) for k, v in hk.items() if k in ("brokerage_rate", "brokerage_min_hkd")}),
-        "US": USCosts(**{k: Decimal(str(v)) for k, v in us.items()
-                         if k in ("commission_per_share_usd", "commission_min_usd")}),
-    })
+    check_keys("costs", c, ("HK", "US", "index"), problems)
+    hk, us, index = c.get("HK", {}), c.get("US", {}), c.get("index", {})
+    hk_keys, us_keys = ("brokerage_rate", "brokerage_min_hkd"), ("commission_per_share_usd", "commission_min_usd")
+    check_keys("costs.HK", hk, (*hk_keys, "borrow_rate_annual"), problems)
+    check_keys("costs.US", us, (*us_keys, "borrow_rate_annual"), problems)
+    check_keys("costs.index", index, ("rate_bps",), problems)
+    for section, table in (("costs.HK", hk), ("costs.US", us), ("costs.index", index)):
+        for key, value in table.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                problems.append(f"[{section}] {key} = {value!r} must be a number >= 0")
+    costs = CostBook(
+        by_market={
+            "HK": HKCosts(**{k: Decimal(str(v)) for k, v in hk.items() if k in hk_keys}),
+            "US": USCosts(**{k: Decimal(str(v)) for k, v in us.items() if k in us_keys}),
+        },
+        index_proxy=IndexProxyCosts(**{k: Decimal(str(v)) for k, v in index.items() if k == "rate_bps"}),
+        borrow_rate_annual={m: Decimal(str(t.get("borrow_rate_annual", "0.01"))) for m, t in (("HK", hk), ("US", us))},
+    )
 
     strategy = None
     s = doc.get("strategy")
@@ -210,12 +207,18 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
             near = difflib.get_close_matches(str(name), list(STRATEGIES), n=1)
             hint = f" — did you mean '{near[0]}'?" if near else ""
             problems.append(f"[strategy] name = {name!r} is unknown{hint} Available: {', '.join(STRATEGIES)}")
+        params = None
+        if entry is not None:
+            try:
+                params = build_params(name, s.get("params", {}), where="strategy.params")
+            except ValueError as exc:
+                msg = str(exc)
+                problems.append(msg if msg.startswith("[") else f"[strategy.params] {msg}")
         listings = tuple(s.get("listings", ("9988.HK", "BABA")))
         tradable = sorted(sym for sym, lst in LISTINGS.items() if lst.tradable)
         for sym in listings:
             if sym not in LISTINGS or not LISTINGS[sym].tradable:
                 problems.append(f"[strategy] listings: {sym!r} is not a tradable listing; use one of {', '.join(tradable)}")
-        params = _build_params(entry.params, s.get("params", {}), problems, "strategy.params") if entry else None
         strategy = StrategySpec(name=name, listings=listings, params=params)
 
     if problems:

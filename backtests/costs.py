@@ -14,6 +14,8 @@ from typing import Literal, Protocol
 
 import pandas as pd
 
+from data_loaders.markets import LISTINGS
+
 Side = Literal["buy", "sell"]
 CENT = Decimal("0.01")
 DOLLAR = Decimal("1")
@@ -183,14 +185,68 @@ class USCosts:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CostBook:
-    """The cost model of each market, looked up by ``Market.code``."""
+class IndexProxyCosts:
+    """Costs of trading an index (the HSTECH hedge or reference holding) through a proxy.
 
-    by_market: dict[str, CostModel] = field(default_factory=lambda: {"HK": HKCosts(), "US": USCosts()})
+    An index cannot be bought itself; the engine books it as index points (1 unit = 1
+    point in the index currency, no board lot), the way an index future or a tracking ETF
+    would carry the exposure. Index futures pay no stamp duty; their fees are modelled as
+    one rate per side on the notional (1 bp by default, ``[costs.index] rate_bps``).
+    """
+
+    rate_bps: Decimal = Decimal(1)
+    currency: str = "HKD"
 
     def cost(self, fill: Fill) -> CostBreakdown:
+        fee = (fill.consideration * self.rate_bps / Decimal(10_000)).quantize(CENT, ROUND_HALF_UP)
+        return CostBreakdown(currency=self.currency, components=(("index_proxy_fee", fee),))
+
+
+def _is_index(listing: str) -> bool:
+    known = LISTINGS.get(listing)
+    return known is not None and known.kind == "index"
+
+
+DAYS_PER_YEAR_BORROW = Decimal(365)  # stock-borrow fees accrue per calendar day on an ACT/365 basis
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CostBook:
+    """The cost model of each market, looked up by ``Market.code``; index listings use
+    ``index_proxy`` whatever their market.
+
+    Attributes
+    ----------
+    borrow_rate_annual
+        Stock-borrow fee per market for short positions, a yearly fraction of the entry
+        value (1% — general-collateral level for a large, liquid stock — unless
+        ``[costs.HK] borrow_rate_annual`` / ``[costs.US] ...`` say otherwise).
+    """
+
+    by_market: dict[str, CostModel] = field(default_factory=lambda: {"HK": HKCosts(), "US": USCosts()})
+    index_proxy: CostModel = field(default_factory=IndexProxyCosts)
+    borrow_rate_annual: dict[str, Decimal] = field(
+        default_factory=lambda: {"HK": Decimal("0.01"), "US": Decimal("0.01")})
+
+    def cost(self, fill: Fill) -> CostBreakdown:
+        if _is_index(fill.listing):
+            return self.index_proxy.cost(fill)
         try:
             model = self.by_market[fill.market]
         except KeyError:
             raise KeyError(f"no cost model for market {fill.market!r}; have {sorted(self.by_market)}") from None
         return model.cost(fill)
+
+    def borrow_fee(self, *, listing: str, market: str, quantity: int, entry_price: float,
+                   entry_session: pd.Timestamp, exit_session: pd.Timestamp) -> Decimal:
+        """Stock-borrow fee for a short held from ``entry_session`` to ``exit_session``.
+
+        ``quantity × entry_price × rate × calendar days / 365``, listing currency, rounded
+        to the cent. Index proxies (futures-like) pay none.
+        """
+        if _is_index(listing):
+            return Decimal(0)
+        days = (pd.Timestamp(exit_session) - pd.Timestamp(entry_session)).days
+        rate = self.borrow_rate_annual.get(market, Decimal(0))
+        fee = Decimal(str(entry_price)) * quantity * rate * days / DAYS_PER_YEAR_BORROW
+        return fee.quantize(CENT, ROUND_HALF_UP)

@@ -21,17 +21,19 @@ from typing import Any
 import backtrader as bt
 import pandas as pd
 
-from backtests.costs import CostBook, Fill
+from backtests.costs import CostBook, CostBreakdown, Fill
 from backtests.fx import FxRates
 from backtests.ledger import Ledger
-from backtests.metrics import drawdown, total_return
-from backtests.results import EQUITY_COLUMNS, FILL_COLUMNS, TRADE_COLUMNS, BacktestResult
-from data_loaders.calendars import session_opens_utc
+from backtests.metrics import benchmark_metrics, drawdown, performance_metrics, total_return
+from backtests.results import (EQUITY_COLUMNS, FILL_COLUMNS, POSITION_COLUMNS, RETURN_COLUMNS, TRADE_COLUMNS,
+                               BacktestResult)
+from data_loaders.calendars import session_opens_utc, sessions_per_year
 from data_loaders.errors import UserError
 from data_loaders.markets import get_listing
 from data_loaders.schema import DailyBars
+from events.catalyst import Catalyst
 from events.schedule import EventSchedule, ScheduleRow
-from strategies.base import CatalystStrategy, OrderIntent, Phase
+from strategies.base import CatalystStrategy, HedgeSpec, OrderIntent, Phase
 
 UNLIMITED_CASH = 1e15
 
@@ -52,11 +54,15 @@ class PortfolioSpec:
         Starting cash in base currency (> 0).
     slippage_bps
         Adverse slippage on every fill, basis points of the price (>= 0).
+    allow_short
+        Whether strategies may sell stocks short (paying ``CostBook.borrow_rate_annual``);
+        index hedges are futures-like and always allowed.
     """
 
     base_currency: str = "HKD"
     initial_cash_base: float = 1_000_000.0
     slippage_bps: float = 0.0
+    allow_short: bool = True
 
     def __post_init__(self) -> None:
         if self.base_currency not in ("HKD", "USD"):
@@ -65,6 +71,8 @@ class PortfolioSpec:
             raise BacktestSetupError(f"initial_cash must be > 0, got {self.initial_cash_base!r}")
         if self.slippage_bps < 0:
             raise BacktestSetupError(f"slippage_bps must be >= 0, got {self.slippage_bps!r}")
+        if not isinstance(self.allow_short, bool):
+            raise BacktestSetupError(f"allow_short must be true or false, got {self.allow_short!r}")
 
 
 @dataclass(kw_only=True, slots=True)
@@ -81,7 +89,10 @@ class _OpenTrade:
 class _Context:
     """The engine's side of :class:`strategies.base.ExecutionContext`."""
 
-    bars_by_listing: Mapping[str, DailyBars]
+    bars_by_listing: Mapping[str, DailyBars]  # traded listings and reference series
+    traded_listings: tuple[str, ...]
+    benchmark: str
+    schedule: EventSchedule
     events: dict[tuple[str, pd.Timestamp, Phase], list[ScheduleRow]]
     ledger: Ledger
     costs: CostBook
@@ -93,10 +104,33 @@ class _Context:
     trades: list[dict[str, Any]] = field(default_factory=list)
     open_trades: dict[str, _OpenTrade] = field(default_factory=dict)
     equity_rows: list[dict[str, Any]] = field(default_factory=list)
+    position_rows: list[dict[str, Any]] = field(default_factory=list)
     marks: dict[str, float] = field(default_factory=dict)
 
     def bars(self, listing: str) -> DailyBars:
         return self.bars_by_listing[listing]
+
+    def traded(self) -> tuple[str, ...]:
+        return self.traded_listings
+
+    def benchmark_symbol(self) -> str:
+        return self.benchmark
+
+    def initial_cash_base(self) -> float:
+        return self.portfolio.initial_cash_base
+
+    def allow_short(self, listing: str) -> bool:
+        return self.portfolio.allow_short or get_listing(listing).kind == "index"
+
+    def catalyst(self, catalyst_id: str) -> Catalyst:
+        return self.schedule.catalyst(catalyst_id)
+
+    def catalysts(self) -> tuple[Catalyst, ...]:
+        return self.schedule.catalysts
+
+    def schedule_rows(self, catalyst_id: str) -> tuple[ScheduleRow, ...]:
+        return tuple(r for r in self.schedule.rows
+                     if r.catalyst_id == catalyst_id and r.listing in self.traded_listings)
 
     def open_utc(self, listing: str, index: int) -> pd.Timestamp:
         return self.opens_utc[listing][index]
@@ -119,13 +153,20 @@ class _Context:
         lots = math.floor(notional_base / (per_unit_base * lst.lot_size_shares))
         return lots * lst.lot_size_shares
 
-    def on_filled(self, intent: OrderIntent, *, price: float) -> None:
+    def on_filled(self, intent: OrderIntent, *, price: float) -> float:
         lst = get_listing(intent.listing)
         slip = self.portfolio.slippage_bps / 10_000.0
         fill_price = price * (1 + slip) if intent.side == "buy" else price * (1 - slip)
         fill = Fill(listing=intent.listing, market=lst.market.code, side=intent.side,
                     quantity=intent.quantity, price=fill_price, session=intent.session)
         costs = self.costs.cost(fill)
+        borrow = 0
+        entry = self.open_trades.get(intent.trade_key)
+        if intent.purpose == "exit" and entry is not None and entry.intent.side == "sell":
+            borrow = self.costs.borrow_fee(listing=intent.listing, market=lst.market.code,
+                                           quantity=intent.quantity, entry_price=entry.price,
+                                           entry_session=entry.intent.session, exit_session=intent.session)
+        costs = CostBreakdown(currency=costs.currency, components=(*costs.components, ("borrow_fee", borrow)))
         fx = self.fx_to_base(lst.currency, intent.instant_utc)
         booked = self.ledger.book(fill, currency=lst.currency, instant_utc=intent.instant_utc,
                                   costs=costs, fx_to_base=fx)
@@ -144,9 +185,11 @@ class _Context:
             "fx_to_base": fx, "cost_total_local": float(costs.total),
             "cash_flow_base": booked.cash_flow_base, **costs.as_dict(),
         })
+        return fill_price
 
     def _close_trade(self, intent: OrderIntent, price: float, costs_local: float, flow_base: float,
                      index: int) -> int:
+        # holding_sessions counts sessions of the listing from entry to exit
         entry = self.open_trades.pop(intent.trade_key)
         direction = 1 if entry.intent.side == "buy" else -1
         gross = direction * entry.intent.quantity * (price - entry.price)
@@ -163,7 +206,7 @@ class _Context:
     def _trade_row(self, entry: _OpenTrade, direction: int) -> dict[str, Any]:
         i = entry.intent
         return {
-            "trade_id": entry.trade_id, "catalyst_id": i.catalyst_id, "listing": i.listing,
+            "trade_id": entry.trade_id, "catalyst_id": i.catalyst_id, "role": i.role, "listing": i.listing,
             "currency": get_listing(i.listing).currency, "direction": direction,
             "quantity": i.quantity, "entry_session": i.session, "entry_point": i.point,
             "entry_utc": i.instant_utc, "entry_price": entry.price,
@@ -173,8 +216,16 @@ class _Context:
                     marks: dict[str, float]) -> None:
         self.marks.update(marks)
         held = {pos.currency for pos in self.ledger.positions.values() if pos.quantity}
-        positions = self.ledger.market_value_base(
-            self.marks, {ccy: self.fx_to_base(ccy, instant_utc) for ccy in held})
+        rates = {ccy: self.fx_to_base(ccy, instant_utc) for ccy in held}
+        positions = self.ledger.market_value_base(self.marks, rates)
+        for sym in sorted(self.ledger.positions):
+            pos = self.ledger.positions[sym]
+            if pos.quantity:
+                self.position_rows.append({
+                    "instant_utc": instant_utc, "session": session, "listing": sym, "quantity": pos.quantity,
+                    "price_local": self.marks[sym], "currency": pos.currency, "fx_to_base": rates[pos.currency],
+                    "market_value_base": pos.quantity * self.marks[sym] * rates[pos.currency],
+                })
         self.equity_rows.append({
             "instant_utc": instant_utc, "listing": listing, "session": session,
             "cash_base": self.ledger.cash_base, "positions_base": positions,
@@ -224,6 +275,7 @@ def run_backtest(
     fx: DailyBars | None = None,
     portfolio: PortfolioSpec = PortfolioSpec(),
     costs: CostBook = CostBook(),
+    hedge: HedgeSpec | None = None,
 ) -> BacktestResult:
     """Run one backtest.
 
@@ -237,9 +289,14 @@ def run_backtest(
         Catalyst placements; rows for other listings or outside the data are ignored,
         rows whose first-trade session has no bar are reported in ``notes``.
     benchmark
-        Benchmark bars over the run (reported, not traded).
+        Benchmark bars over the run: fed to the strategy as a reference series (visible
+        through ``closes``; tradable only as an index proxy, e.g. a hedge) and the clock
+        of the returns and metrics.
     fx
         USDHKD bars; required when a listing's currency differs from the base.
+    hedge
+        Hedge every trade with the benchmark index (see :class:`strategies.base.HedgeSpec`);
+        its ``symbol`` must be the benchmark's.
 
     Raises
     ------
@@ -253,15 +310,24 @@ def run_backtest(
                 f"[strategy] listings")
         if data.adjustment != "raw":
             raise BacktestSetupError(f"{sym}: backtests trade raw prices, got {data.adjustment} bars")
+    if benchmark.symbol in bars:
+        raise BacktestSetupError(f"{benchmark.symbol} is both traded and the benchmark; pick another benchmark")
+    if len(benchmark) == 0:
+        raise BacktestSetupError(f"benchmark {benchmark.symbol} has no bars in the run period")
+    if hedge is not None and hedge.symbol != benchmark.symbol:
+        raise BacktestSetupError(f"the hedge trades the benchmark: hedge symbol {hedge.symbol!r} differs from "
+                                 f"benchmark {benchmark.symbol!r}; set [data] benchmark = {hedge.symbol!r}")
     notes: list[str] = []
+    fed = {**bars, benchmark.symbol: benchmark}
     ctx = _Context(
-        bars_by_listing=bars, events=_index_events(schedule, bars, notes),
+        bars_by_listing=fed, traded_listings=tuple(sorted(bars)), benchmark=benchmark.symbol, schedule=schedule,
+        events=_index_events(schedule, bars, notes),
         ledger=Ledger(base_currency=portfolio.base_currency,
                       initial_cash_base=portfolio.initial_cash_base),
         costs=costs, fx=FxRates(usdhkd=fx) if fx is not None and len(fx) else None,
         portfolio=portfolio,
         opens_utc={sym: session_opens_utc(get_listing(sym).market.calendar_code, d.frame.index)
-                   for sym, d in bars.items()},
+                   for sym, d in fed.items()},
         notes=notes,
     )
     foreign = [s for s in bars if get_listing(s).currency != portfolio.base_currency]
@@ -274,9 +340,9 @@ def run_backtest(
     cerebro.broker.setcash(UNLIMITED_CASH)
     cerebro.broker.set_coc(True)
     cerebro.broker.set_coo(True)
-    for sym in sorted(bars):
-        cerebro.adddata(_feed(bars[sym]), name=sym)
-    cerebro.addstrategy(strategy, ctx=ctx, config=strategy_config)
+    for sym in sorted(fed):
+        cerebro.adddata(_feed(fed[sym]), name=sym)
+    cerebro.addstrategy(strategy, ctx=ctx, config=strategy_config, hedge=hedge)
     cerebro.run()
 
     for entry in sorted(ctx.open_trades.values(), key=lambda e: e.trade_id):
@@ -288,18 +354,62 @@ def run_backtest(
             "gross_pnl_local": gross, "costs_local": entry.costs_local,
             "net_pnl_local": gross - entry.costs_local,
         })
-    trades = pd.DataFrame(sorted(ctx.trades, key=lambda r: r["trade_id"]), columns=list(TRADE_COLUMNS))
     cost_cols = sorted({k for f in ctx.fills for k in f} - set(FILL_COLUMNS))
     fills = pd.DataFrame(ctx.fills, columns=[*FILL_COLUMNS, *cost_cols])
+    fills[cost_cols] = fills[cost_cols].fillna(0.0)
+    trades = pd.DataFrame(sorted(ctx.trades, key=lambda r: r["trade_id"]), columns=list(TRADE_COLUMNS))
+    by_trade = fills.groupby("trade_id")[cost_cols].sum() if len(fills) else pd.DataFrame(columns=cost_cols)
+    for col in cost_cols:
+        trades[f"{col}_local"] = trades["trade_id"].map(by_trade[col]).fillna(0.0).astype(float)
     equity = pd.DataFrame(ctx.equity_rows, columns=list(EQUITY_COLUMNS))
+    positions = pd.DataFrame(ctx.position_rows, columns=list(POSITION_COLUMNS))
+    returns = returns_on_clock(equity=equity, benchmark=benchmark, initial_cash_base=portfolio.initial_cash_base)
     bench = benchmark.frame[["open", "close", "close_utc"]]
-    summary = summarise(equity=equity, trades=trades, fills=fills, benchmark=benchmark,
+    summary = summarise(equity=equity, trades=trades, fills=fills, returns=returns, benchmark=benchmark,
                         portfolio=portfolio, synthetic=any(b.synthetic for b in bars.values()))
-    return BacktestResult(trades=trades, fills=fills, equity=equity, benchmark=bench,
-                          summary=summary, notes=tuple(notes))
+    return BacktestResult(trades=trades, fills=fills, equity=equity, benchmark=bench, positions=positions,
+                          returns=returns, summary=summary, notes=tuple(notes))
 
 
-def summarise(*, equity: pd.DataFrame, trades: pd.DataFrame, fills: pd.DataFrame,
+def returns_on_clock(*, equity: pd.DataFrame, benchmark: DailyBars, initial_cash_base: float) -> pd.DataFrame:
+    """The portfolio and the benchmark on the benchmark's session clock.
+
+    At each benchmark session close the portfolio's equity is the latest mark at or
+    before that instant (US marks of the previous night count for a Hong Kong close);
+    the first session's returns are measured from the initial cash and from the
+    benchmark's first open, the span ``benchmark_return`` uses.
+
+    Returns
+    -------
+    DataFrame
+        ``RETURN_COLUMNS``: session, close_utc, equity_base, strategy_return,
+        benchmark_close, benchmark_return, positions_base (net value held at that close).
+    """
+    frame = benchmark.frame
+    closes_utc = pd.DatetimeIndex(frame["close_utc"])
+    if len(equity):
+        marks = equity.drop_duplicates("instant_utc", keep="last").set_index("instant_utc")
+        marks.index = pd.DatetimeIndex(marks.index)
+        asof = marks[["equity_base", "positions_base"]].reindex(marks.index.union(closes_utc)).ffill()
+        asof = asof.reindex(closes_utc)
+        level = asof["equity_base"].fillna(initial_cash_base).to_numpy(dtype=float)
+        held = asof["positions_base"].fillna(0.0).to_numpy(dtype=float)
+    else:
+        level = pd.Series(initial_cash_base, index=closes_utc).to_numpy(dtype=float)
+        held = level * 0.0
+    prev_level = pd.Series(level).shift(1).fillna(initial_cash_base).to_numpy()
+    bench_close = frame["close"].to_numpy(dtype=float)
+    prev_bench = pd.Series(bench_close).shift(1).to_numpy(copy=True)
+    if len(prev_bench):
+        prev_bench[0] = float(frame["open"].iloc[0])
+    return pd.DataFrame({
+        "session": frame.index, "close_utc": closes_utc, "equity_base": level,
+        "strategy_return": level / prev_level - 1.0, "benchmark_close": bench_close,
+        "benchmark_return": bench_close / prev_bench - 1.0, "positions_base": held,
+    }, columns=list(RETURN_COLUMNS))
+
+
+def summarise(*, equity: pd.DataFrame, trades: pd.DataFrame, fills: pd.DataFrame, returns: pd.DataFrame,
               benchmark: DailyBars, portfolio: PortfolioSpec, synthetic: bool) -> dict[str, Any]:
     """Headline figures of a run (fractions, not percent; money in base currency).
 
@@ -332,5 +442,28 @@ def summarise(*, equity: pd.DataFrame, trades: pd.DataFrame, fills: pd.DataFrame
         "max_positions_to_equity": float((equity["positions_base"].abs() / equity["equity_base"]).max())
         if len(equity) else 0.0,
         "slippage_bps": portfolio.slippage_bps,
+        "allow_short": portfolio.allow_short,
+        **_metrics(returns=returns, trades=trades, benchmark=benchmark),
+    }
+
+
+def _metrics(*, returns: pd.DataFrame, trades: pd.DataFrame, benchmark: DailyBars) -> dict[str, Any]:
+    """``metrics`` and ``benchmark_metrics`` on the benchmark's clock, annualised with that
+    exchange's sessions per year over the run's years."""
+    if not len(returns):
+        return {"metrics": {}, "benchmark_metrics": {}}
+    code = get_listing(benchmark.symbol).market.calendar_code
+    ppy = sessions_per_year(code, returns["session"].iloc[0], returns["session"].iloc[-1])
+    index = pd.DatetimeIndex(returns["session"])
+    strat = pd.Series(returns["strategy_return"].to_numpy(), index=index)
+    bench = pd.Series(returns["benchmark_return"].to_numpy(), index=index)
+    closed = trades[(trades["status"] == "closed") & (trades["role"] == "trade")] if len(trades) else trades
+    pnl = closed["net_pnl_base"].astype(float).tolist() if len(closed) else []
+    exposure = pd.Series(returns["positions_base"].to_numpy() != 0, index=index)
+    return {
+        "metrics": performance_metrics(strategy_returns=strat, benchmark_returns=bench, periods_per_year=ppy,
+                                       trade_pnl_base=pnl, exposure=exposure),
+        "benchmark_metrics": benchmark_metrics(bench, periods_per_year=ppy),
+        "annualisation": {"calendar": code, "periods_per_year": ppy},
     }
 

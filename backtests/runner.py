@@ -6,6 +6,8 @@ the CLI commands call it, tests call it.
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +16,13 @@ import pandas as pd
 
 from backtests.config import RunConfig
 from backtests.engine import BacktestSetupError, run_backtest
-from backtests.results import BacktestResult, write_outputs
+from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
+from data_loaders.markets import get_listing
 from data_loaders.schema import DailyBars, DataIssue
 from data_loaders.sources import make_source
 from events.calendar_file import CatalystCalendar, default_calendar_path, load_calendar
 from events.schedule import EventSchedule, build_schedule
-from strategies.registry import STRATEGIES
+from strategies.registry import resolve
 
 Progress = Callable[[str], None]
 
@@ -77,6 +80,13 @@ def load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progress
         fx = source.daily_bars(cfg.data.fx, cfg.start - pd.Timedelta(days=31), cfg.end, "raw")
     progress("scheduling catalysts")
     calendar = load_catalyst_calendar(cfg.events.calendar)
+    known = [c.id for c in calendar]
+    for cid in cfg.events.only:
+        if cid not in known:
+            near = difflib.get_close_matches(cid, known, n=1)
+            hint = f" — did you mean {near[0]!r}?" if near else ""
+            raise BacktestSetupError(f"{cfg.path}: [events] only names {cid!r}, which is not in calendar "
+                                     f"{cfg.events.calendar!r}{hint} Known: {', '.join(known)}")
     catalysts = [c for c in calendar if not cfg.events.only or c.id in cfg.events.only]
     schedule = build_schedule(catalysts, listings=listings, fill_policy=cfg.events.fill_policy)
     return LoadedInputs(bars=bars, benchmark=benchmark, fx=fx, calendar=calendar, schedule=schedule)
@@ -88,11 +98,12 @@ def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lam
     if cfg.strategy is None:
         raise BacktestSetupError(f"{cfg.path}: no [strategy] section to run")
     inputs = load_inputs(cfg, listings=cfg.strategy.listings, progress=progress, cache_dir=cache_dir)
-    entry = STRATEGIES[cfg.strategy.name]
+    resolved = resolve(cfg.strategy.name, cfg.strategy.params)
+    check_board_lots(resolved.config, inputs, base_currency=cfg.portfolio.base_currency)
     progress(f"running {cfg.strategy.name}")
-    result = run_backtest(strategy=entry.strategy, strategy_config=cfg.strategy.params, bars=inputs.bars,
+    result = run_backtest(strategy=resolved.strategy, strategy_config=resolved.config, bars=inputs.bars,
                           schedule=inputs.schedule, benchmark=inputs.benchmark, fx=inputs.fx,
-                          portfolio=cfg.portfolio, costs=cfg.costs)
+                          portfolio=cfg.portfolio, costs=cfg.costs, hedge=resolved.hedge)
     notes = [*inputs.schedule.problems, *result.notes]
     for sym, issues in inputs.data_issues.items():
         notes += [f"data {sym}: {i.message}" for i in issues]
@@ -104,4 +115,61 @@ def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lam
                             benchmark=result.benchmark, summary=summary, notes=tuple(notes))
     if out_dir is not None:
         write_outputs(result, out_dir)
+        write_run_context(inputs, Path(out_dir))
     return result, inputs
+
+
+def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str) -> None:
+    """Refuse a per-trade notional that cannot buy one board lot of a traded listing.
+
+    Measured at the listing's first close in the run, converted at the FX close of the
+    same date or the last before it (a check of intent, not a fill).
+
+    Raises
+    ------
+    BacktestSetupError
+        Naming the listing, the lot, its value and the smallest notional that works.
+    """
+    notional = getattr(params, "notional_per_trade_base", None)
+    if notional is None:
+        return
+    for sym, bars in inputs.bars.items():
+        lst = get_listing(sym)
+        first_close = float(bars.frame["close"].iloc[0])
+        rate = 1.0
+        if lst.currency != base_currency and inputs.fx is not None and len(inputs.fx):
+            usdhkd = inputs.fx.frame["close"]
+            usdhkd = float(usdhkd[usdhkd.index <= bars.frame.index[0]].iloc[-1]) if (
+                usdhkd.index <= bars.frame.index[0]).any() else float(usdhkd.iloc[0])
+            rate = usdhkd if base_currency == "HKD" else 1.0 / usdhkd
+        lot_value = lst.lot_size_shares * first_close * rate
+        if notional < lot_value:
+            raise BacktestSetupError(
+                f"notional_per_trade_base = {notional:,.0f} {base_currency} cannot buy one board lot of {sym} "
+                f"({lst.lot_size_shares} × {first_close:.2f} {lst.currency} = {lot_value:,.0f} {base_currency} "
+                f"at its first close, {bars.frame.index[0]:%Y-%m-%d}); set it to at least "
+                f"{math.ceil(lot_value * 1.5):,} so price moves do not round trades to zero lots")
+
+
+def write_run_context(inputs: LoadedInputs, out_dir: Path) -> None:
+    """``schedule.csv`` (catalysts placed on each listing) and ``provenance.json`` (where
+    every series came from, its span and what validation found) beside the results."""
+    by_id = {c.id: c for c in inputs.calendar}
+    frame = inputs.schedule.to_frame()
+    frame.insert(1, "headline", frame["catalyst_id"].map(lambda c: by_id[c].headline))
+    frame.insert(2, "kind", frame["catalyst_id"].map(lambda c: by_id[c].kind))
+    frame.insert(3, "starred", frame["catalyst_id"].map(lambda c: by_id[c].starred))
+    atomic_write_text(out_dir / "schedule.csv", frame_to_csv(frame))
+    every = {**inputs.bars, inputs.benchmark.symbol: inputs.benchmark}
+    if inputs.fx is not None:
+        every[inputs.fx.symbol] = inputs.fx
+    series = {}
+    for sym, b in every.items():
+        idx = b.frame.index
+        series[sym] = {
+            "source": b.source, "adjustment": b.adjustment, "currency": b.currency, "synthetic": b.synthetic,
+            "first_session": f"{idx[0]:%Y-%m-%d}" if len(idx) else None,
+            "last_session": f"{idx[-1]:%Y-%m-%d}" if len(idx) else None,
+            "sessions": int(len(idx)), "issues": [i.message for i in b.issues],
+        }
+    write_json(out_dir / "provenance.json", {"series": series})

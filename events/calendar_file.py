@@ -18,6 +18,7 @@ Format (one ``[[catalyst]]`` table per catalyst; see ``events/data/alibaba_2025.
     listings = ["9988.HK", "BABA"]          # tradable listings from data_loaders.markets
     expected_sign = 1                       # optional: 1 or -1
     scheduled = false                       # optional: date announced in advance (earnings)
+    starred = false                         # optional: a key catalyst (emphasised in reports)
     note = "why this timing"                # optional: the reasoning behind the interval
 
     [catalyst.source]                       # required: traceability
@@ -62,7 +63,7 @@ DEFAULT_CALENDAR_NAME = "alibaba_2025.toml"
 TOP_KEYS: tuple[str, ...] = ("title", "description", "catalyst")
 CATALYST_KEYS: tuple[str, ...] = (
     "id", "headline", "published_at", "tz", "precision", "published_until", "kind",
-    "listings", "expected_sign", "scheduled", "note", "source",
+    "listings", "expected_sign", "scheduled", "starred", "note", "source",
 )
 SOURCE_KEYS: tuple[str, ...] = ("article", "publisher", "published", "span")
 _REQUIRED: tuple[str, ...] = ("id", "headline", "published_at", "precision", "kind", "listings", "source")
@@ -322,6 +323,10 @@ class _EntryChecker:
         if not isinstance(scheduled, bool):
             self.add("scheduled", scheduled, "must be true or false", "write scheduled = true or false (no quotes)")
             scheduled = False
+        starred = raw.get("starred", False)
+        if not isinstance(starred, bool):
+            self.add("starred", starred, "must be true or false", "write starred = true or false (no quotes)")
+            starred = False
         if "note" in raw and not isinstance(raw["note"], str):
             self.add("note", raw["note"], "must be a string", "quote the note")
         zone = self._zone()
@@ -336,7 +341,7 @@ class _EntryChecker:
             return Catalyst(
                 id=cid, headline=headline, published_at=at, precision=precision,  # type: ignore[arg-type]
                 published_until=until, kind=kind, listings=listings,  # type: ignore[arg-type]
-                expected_sign=sign, scheduled=scheduled, source=source)
+                expected_sign=sign, scheduled=scheduled, starred=starred, source=source)
         except ValueError as exc:  # the model's own checks, should the two ever drift apart
             self.add(None, None, str(exc), "correct the entry as the message says")
             return None

@@ -70,6 +70,8 @@ class Catalyst:
         +1, -1 or None (no prior).
     scheduled
         True when the date was announced in advance (earnings).
+    starred
+        A key catalyst of the story (marked ★ in CATALYSTS.md; emphasised in reports).
     source
         Traceability to an article.
 
@@ -89,6 +91,7 @@ class Catalyst:
     listings: tuple[str, ...] = ()
     expected_sign: int | None = None
     scheduled: bool = False
+    starred: bool = False
     source: Source | None = None
 
     def __post_init__(self) -> None:

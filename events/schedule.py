@@ -164,6 +164,14 @@ class EventSchedule:
 
     rows: tuple[ScheduleRow, ...]
     problems: tuple[str, ...] = ()
+    catalysts: tuple[Catalyst, ...] = ()
+
+    def catalyst(self, catalyst_id: str) -> Catalyst:
+        """The catalyst behind a row (KeyError when the schedule was built without it)."""
+        for cat in self.catalysts:
+            if cat.id == catalyst_id:
+                return cat
+        raise KeyError(f"catalyst {catalyst_id!r} is not in this schedule")
 
     def for_listing(self, symbol: str) -> tuple[ScheduleRow, ...]:
         return tuple(r for r in self.rows if r.listing == symbol)
@@ -183,6 +191,7 @@ def build_schedule(catalysts: Iterable[Catalyst], listings: Sequence[str] | None
     """
     rows: list[ScheduleRow] = []
     problems: list[str] = []
+    catalysts = tuple(catalysts)
     for cat in catalysts:
         for sym in cat.listings:
             if listings is not None and sym not in listings:
@@ -192,4 +201,4 @@ def build_schedule(catalysts: Iterable[Catalyst], listings: Sequence[str] | None
             except ScheduleError as exc:
                 problems.append(str(exc))
     rows.sort(key=lambda r: (r.first_trade_utc, r.catalyst_id, r.listing))
-    return EventSchedule(rows=tuple(rows), problems=tuple(problems))
+    return EventSchedule(rows=tuple(rows), problems=tuple(problems), catalysts=catalysts)

@@ -16,6 +16,14 @@ true time order):
 * Orders sized by the last price known at the decision (previous close at an open, the
   session's open at a close), in whole board lots, and filled at that session's open or
   close.
+* Protective exits (stop-loss, take-profit, trailing stop) are checked on each completed
+  close of the listing and executed at its next open: with daily bars an intraday stop
+  level cannot be known to have been touched before the close.
+* Reference series (the benchmark) are fed like listings, so :meth:`closes` shows them
+  with the same completed-sessions rule; an index can be traded only as a proxy (hedges,
+  reference holdings; see ``backtests.costs.IndexProxyCosts``).
+* An optional :class:`HedgeSpec` hedges every trade with the benchmark index sized by a
+  rolling beta; hedge orders go in at the index's first open at or after the decision.
 """
 
 from __future__ import annotations
@@ -24,9 +32,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import backtrader as bt
+import numpy as np
 import pandas as pd
 
 from data_loaders.schema import DailyBars
+from events.catalyst import Catalyst
 from events.schedule import ScheduleRow
 
 Phase = Literal["open", "close"]
@@ -46,6 +56,34 @@ class OrderIntent:
     trade_key: str
     catalyst_id: str | None
     reason: str
+    role: Literal["trade", "hedge"] = "trade"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HedgeSpec:
+    """Hedge every trade with an index, sized by a rolling beta.
+
+    Attributes
+    ----------
+    symbol
+        The index (fed as a reference series, traded as a proxy), e.g. "HSTECH".
+    beta_window_sessions
+        Close-to-close returns used for the beta (the latest completed ones, listing and
+        index aligned on session dates).
+    min_beta_sessions
+        Fewer aligned returns than this: hedge with beta 1 and say so in the notes.
+    """
+
+    symbol: str = "HSTECH"
+    beta_window_sessions: int = 60
+    min_beta_sessions: int = 20
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.beta_window_sessions, int) or self.beta_window_sessions < 5:
+            raise ValueError(f"beta_window_sessions must be a whole number >= 5, got {self.beta_window_sessions!r}")
+        if not isinstance(self.min_beta_sessions, int) or not 2 <= self.min_beta_sessions <= self.beta_window_sessions:
+            raise ValueError(f"min_beta_sessions must be between 2 and beta_window_sessions "
+                             f"({self.beta_window_sessions}), got {self.min_beta_sessions!r}")
 
 
 class ExecutionContext(Protocol):
@@ -56,10 +94,51 @@ class ExecutionContext(Protocol):
     def events_at(self, listing: str, session: pd.Timestamp, point: Phase) -> list[ScheduleRow]: ...
     def size_units(self, listing: str, *, notional_base: float, ref_price: float,
                    instant_utc: pd.Timestamp) -> int: ...
-    def on_filled(self, intent: OrderIntent, *, price: float) -> None: ...
+    def fx_to_base(self, currency: str, instant_utc: pd.Timestamp) -> float: ...
+    def allow_short(self, listing: str) -> bool: ...
+    def catalyst(self, catalyst_id: str) -> Catalyst: ...
+    def catalysts(self) -> tuple[Catalyst, ...]: ...
+    def schedule_rows(self, catalyst_id: str) -> tuple[ScheduleRow, ...]: ...
+    def traded(self) -> tuple[str, ...]: ...
+    def initial_cash_base(self) -> float: ...
+    def benchmark_symbol(self) -> str: ...
+    def on_filled(self, intent: OrderIntent, *, price: float) -> float: ...
     def after_close(self, listing: str, session: pd.Timestamp, instant_utc: pd.Timestamp,
                     marks: dict[str, float]) -> None: ...
     def note(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExitRules:
+    """Protective exits of one trade, fractions of the entry price (None = off).
+
+    Checked on each completed close of the listing (signed by the trade's direction);
+    a hit exits at the listing's next open.
+    """
+
+    stop_loss_pct: float | None = None
+    take_profit_pct: float | None = None
+    trailing_stop_pct: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value < 10):
+                raise ValueError(f"{name} must be a positive fraction (0.05 = 5%) or left out, got {value!r}")
+
+    def reason(self, *, direction: int, entry_price: float, best_close: float, close: float) -> str | None:
+        """Which rule a close triggers (None when none does)."""
+        move = direction * (close / entry_price - 1.0)
+        if self.stop_loss_pct is not None and move <= -self.stop_loss_pct:
+            return f"stop_loss {self.stop_loss_pct:.2%}"
+        if self.take_profit_pct is not None and move >= self.take_profit_pct:
+            return f"take_profit {self.take_profit_pct:.2%}"
+        if self.trailing_stop_pct is not None and direction * (close / best_close - 1.0) <= -self.trailing_stop_pct:
+            return f"trailing_stop {self.trailing_stop_pct:.2%}"
+        return None
+
+
+NO_EXIT_RULES = ExitRules()
 
 
 @dataclass(kw_only=True, slots=True)
@@ -69,8 +148,14 @@ class _Trade:
     units: int  # signed
     entry_index: int
     point: Phase
+    exit_point: Phase
     hold_sessions: int | None
     catalyst_id: str | None
+    rules: ExitRules = NO_EXIT_RULES
+    role: Literal["trade", "hedge"] = "trade"
+    entry_price: float | None = None  # the fill price, once filled
+    best_close: float | None = None   # most favourable close since entry (trailing stop)
+    pending_exit: str | None = None   # a protective exit to execute at the next open
     exiting: bool = False
 
 
@@ -82,14 +167,19 @@ class CatalystStrategy(bt.Strategy):
     ``self.config``.
     """
 
-    params = (("ctx", None), ("config", None))
+    params = (("ctx", None), ("config", None), ("hedge", None))
 
     # ------------------------------------------------------------------ public hooks
     def on_catalyst(self, event: ScheduleRow, listing: str) -> None:
         """Called once per schedule row at its first-trade instant. Override."""
 
+    def on_session_open(self, listing: str, session: pd.Timestamp) -> None:
+        """Called at each open of every fed series — traded listings and references such as
+        the benchmark (check ``listing``) — after due exits, before that instant's
+        catalysts. Override if needed."""
+
     def on_session_close(self, listing: str, session: pd.Timestamp) -> None:
-        """Called after each completed session of ``listing``. Override if needed."""
+        """Called after each completed session of a traded ``listing``. Override if needed."""
 
     # ------------------------------------------------------------------ public queries
     @property
@@ -100,6 +190,52 @@ class CatalystStrategy(bt.Strategy):
     def now_utc(self) -> pd.Timestamp:
         """The instant the strategy is deciding at."""
         return self._now_utc
+
+    def catalyst(self, event: ScheduleRow | str) -> Catalyst:
+        """The catalyst behind a schedule row (or by id): kind, expected sign, scheduled ..."""
+        return self.p.ctx.catalyst(event if isinstance(event, str) else event.catalyst_id)
+
+    def catalysts(self) -> tuple[Catalyst, ...]:
+        """Every catalyst of the run's calendar (dates and kinds are public; whether a
+        scheduled one is known in advance is the strategy's responsibility to respect)."""
+        return self.p.ctx.catalysts()
+
+    def schedule_rows(self, catalyst_id: str) -> tuple[ScheduleRow, ...]:
+        """The catalyst's placement on every traded listing (its timing is public)."""
+        return self.p.ctx.schedule_rows(catalyst_id)
+
+    @property
+    def initial_cash_base(self) -> float:
+        """The portfolio's starting cash in base currency."""
+        return self.p.ctx.initial_cash_base()
+
+    @property
+    def benchmark_symbol(self) -> str:
+        """The benchmark fed as a reference series (its closes via :meth:`closes`)."""
+        return self.p.ctx.benchmark_symbol()
+
+    @property
+    def traded_listings(self) -> tuple[str, ...]:
+        """The listings this run trades (reference series excluded)."""
+        return self.p.ctx.traded()
+
+    def sessions(self, listing: str) -> pd.DatetimeIndex:
+        """Every session of ``listing`` in the run (the exchange calendar's, known in
+        advance; prices of sessions not yet completed stay hidden)."""
+        return self.p.ctx.bars(listing).frame.index
+
+    def current_session_index(self, listing: str) -> int | None:
+        """Position in :meth:`sessions` of the session now open or just closed (None before
+        the first)."""
+        return self._index.get(listing)
+
+    def note(self, message: str) -> None:
+        """Add a line to the run's notes, stamped with the decision instant."""
+        self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {message}")
+
+    def fx_to_base(self, currency: str) -> float:
+        """FX rate to the base currency known now."""
+        return self.p.ctx.fx_to_base(currency, self._now_utc)
 
     def position_units(self, listing: str) -> int:
         """Units held (negative when short)."""
@@ -120,7 +256,9 @@ class CatalystStrategy(bt.Strategy):
     # ------------------------------------------------------------------ public actions
     def enter(self, listing: str, *, direction: int = 1, notional_base: float,
               hold_sessions: int | None = None, catalyst_id: str | None = None,
-              reason: str = "", when_holding: Literal["stack", "skip"] = "stack") -> bool:
+              reason: str = "", when_holding: Literal["stack", "skip"] = "stack",
+              exit_point: Phase | None = None, rules: ExitRules = NO_EXIT_RULES,
+              key: str | None = None) -> bool:
         """Open a new trade in ``listing`` now (at the current price point).
 
         Each entry is its own trade (one per catalyst and listing), so overlapping
@@ -129,15 +267,22 @@ class CatalystStrategy(bt.Strategy):
         Parameters
         ----------
         direction
-            +1 long, -1 short.
+            +1 long, -1 short (refused, with a note, when the portfolio forbids shorts).
         notional_base
             Target value in base currency; rounded down to whole board lots.
         hold_sessions
-            Exit automatically at the same price point this many sessions of the listing
-            later (None: hold until :meth:`exit` or the end of the data).
+            Exit automatically ``hold_sessions`` sessions of the listing later at
+            ``exit_point`` (None: hold until :meth:`exit` or the end of the data).
+        exit_point
+            ``open`` or ``close``; default: the entry's own price point. With a different
+            point, ``hold_sessions = 0`` exits within the entry session (open -> close).
+        rules
+            Protective exits (see :class:`ExitRules`).
         when_holding
             ``stack`` (default) adds a trade beside open ones; ``skip`` declines while any
             trade in ``listing`` stays open past this instant.
+        key
+            Trade identity (default ``catalyst@listing``); one open trade per key.
 
         Returns
         -------
@@ -146,14 +291,21 @@ class CatalystStrategy(bt.Strategy):
         """
         if direction not in (1, -1):
             raise ValueError(f"direction must be +1 or -1, got {direction}")
-        key = f"{catalyst_id or 'manual'}@{listing}"
+        exit_point = exit_point or self._phase
+        if hold_sessions is not None and (hold_sessions < 0 or (hold_sessions == 0 and exit_point == self._phase)):
+            raise ValueError(f"hold_sessions={hold_sessions} would exit before or at the entry")
+        key = key or f"{catalyst_id or 'manual'}@{listing}"
         stamp = f"{self._now_utc:%Y-%m-%d %H:%M}Z {listing}: skip entry for {catalyst_id}"
         if key in self._open_trades:
             self.p.ctx.note(f"{stamp}: a trade for it is already open")
             return False
-        staying = [t for t in self._open_trades.values() if t.listing == listing and not t.exiting]
+        staying = [t for t in self._open_trades.values()
+                   if t.listing == listing and not t.exiting and t.role == "trade"]
         if when_holding == "skip" and staying:
             self.p.ctx.note(f"{stamp}: already in a position")
+            return False
+        if direction < 0 and not self.p.ctx.allow_short(listing):
+            self.p.ctx.note(f"{stamp}: short selling is off ([portfolio] allow_short = false)")
             return False
         ref = self._reference_price(listing)
         if ref is None:
@@ -164,15 +316,23 @@ class CatalystStrategy(bt.Strategy):
         if units <= 0:
             self.p.ctx.note(f"{stamp}: {notional_base:,.0f} base is less than one board lot")
             return False
-        self._open_trades[key] = _Trade(key=key, listing=listing, units=units * direction,
-                                   entry_index=self._index[listing], point=self._phase,
-                                   hold_sessions=hold_sessions, catalyst_id=catalyst_id)
-        self._submit(self._open_trades[key], "buy" if direction > 0 else "sell", units, "entry", reason)
+        trade = _Trade(key=key, listing=listing, units=units * direction, entry_index=self._index[listing],
+                       point=self._phase, exit_point=exit_point, hold_sessions=hold_sessions,
+                       catalyst_id=catalyst_id, rules=rules)
+        self._open_trades[key] = trade
+        self._ever_traded.add(listing)
+        self._submit(trade, "buy" if direction > 0 else "sell", units, "entry", reason)
+        hedge = self.p.hedge
+        if hedge is not None and listing != hedge.symbol:
+            beta = self._beta(listing, hedge)
+            value_base = units * ref * self.p.ctx.fx_to_base(self.p.ctx.bars(listing).currency, self._now_utc)
+            self._hedge_queue.append(("enter", key, -direction * beta * value_base, catalyst_id))
         return True
 
     def exit(self, listing: str, *, reason: str = "signal") -> bool:
         """Close every open trade in ``listing`` now. False when there is none."""
-        trades = [t for t in self._open_trades.values() if t.listing == listing and not t.exiting]
+        trades = [t for t in self._open_trades.values()
+                  if t.listing == listing and not t.exiting and t.role == "trade"]
         for trade in trades:
             self._exit_trade(trade, reason)
         return bool(trades)
@@ -180,6 +340,54 @@ class CatalystStrategy(bt.Strategy):
     def _exit_trade(self, trade: _Trade, reason: str) -> None:
         trade.exiting = True
         self._submit(trade, "sell" if trade.units > 0 else "buy", abs(trade.units), "exit", reason)
+        if trade.role == "trade" and self.p.hedge is not None:
+            self._hedge_queue.append(("exit", trade.key, 0.0, trade.catalyst_id))
+
+    # ------------------------------------------------------------------ hedging
+    def _beta(self, listing: str, hedge: HedgeSpec) -> float:
+        """OLS beta of the listing's close-to-close returns on the index's, over the latest
+        ``beta_window_sessions`` completed sessions both traded (aligned on session date)."""
+        joined = pd.concat([self.closes(listing).pct_change(), self.closes(hedge.symbol).pct_change()],
+                           axis=1, join="inner").dropna().iloc[-hedge.beta_window_sessions:]
+        if len(joined) < hedge.min_beta_sessions:
+            self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {listing}: {len(joined)} aligned returns "
+                            f"(< {hedge.min_beta_sessions}) for the {hedge.symbol} beta; hedging with beta 1")
+            return 1.0
+        y, x = joined.iloc[:, 0].to_numpy(), joined.iloc[:, 1].to_numpy()
+        var = float(np.var(x, ddof=1))
+        return float(np.cov(y, x, ddof=1)[0, 1] / var) if var > 0 else 1.0
+
+    def _run_hedge_queue(self) -> None:
+        """Place queued hedge orders; called when the hedge index has just opened."""
+        hedge = self.p.hedge
+        queue, self._hedge_queue = self._hedge_queue, []
+        cancelled = {k for action, k, _, _ in queue if action == "exit"} & {
+            k for action, k, _, _ in queue if action == "enter"}
+        for action, main_key, signed_value_base, catalyst_id in queue:
+            key = f"hedge:{main_key}"
+            if main_key in cancelled:
+                self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {key}: trade opened and closed before "
+                                f"{hedge.symbol} opened; no hedge")
+                continue
+            if action == "exit":
+                trade = self._open_trades.get(key)
+                if trade is not None and not trade.exiting:
+                    self._exit_trade(trade, f"hedged trade {main_key} exited")
+                continue
+            ref = self._reference_price(hedge.symbol)
+            units = 0 if ref is None else self.p.ctx.size_units(
+                hedge.symbol, notional_base=abs(signed_value_base), ref_price=ref, instant_utc=self._now_utc)
+            if units <= 0:
+                self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {key}: hedge rounds to zero units; none placed")
+                continue
+            direction = 1 if signed_value_base > 0 else -1
+            trade = _Trade(key=key, listing=hedge.symbol, units=units * direction,
+                           entry_index=self._index[hedge.symbol], point="open", exit_point="open",
+                           hold_sessions=None, catalyst_id=catalyst_id, role="hedge")
+            self._open_trades[key] = trade
+            self._ever_traded.add(hedge.symbol)
+            self._submit(trade, "buy" if direction > 0 else "sell", units, "entry",
+                         f"hedge of {main_key} ({-signed_value_base:,.0f} base long-equivalent)")
 
     # ------------------------------------------------------------------ backtrader plumbing
     def __init__(self) -> None:
@@ -192,6 +400,8 @@ class CatalystStrategy(bt.Strategy):
         self._intents: dict[int, OrderIntent] = {}
         self._phase: Phase | None = None
         self._now_utc = pd.Timestamp("1970-01-01", tz="UTC")
+        self._hedge_queue: list[tuple[str, str, float, str | None]] = []
+        self._ever_traded: set[str] = set(self.p.ctx.traded())
 
     def _completed(self, listing: str) -> int:
         """Number of ``listing``'s sessions whose close is before now."""
@@ -218,7 +428,7 @@ class CatalystStrategy(bt.Strategy):
         intent = OrderIntent(
             listing=listing, side=side, quantity=units, session=frame.index[self._index[listing]],
             point=self._phase, instant_utc=self._now_utc, purpose=purpose, trade_key=trade.key,
-            catalyst_id=trade.catalyst_id, reason=reason)
+            catalyst_id=trade.catalyst_id, reason=reason, role=trade.role)
         self._intents[order.ref] = intent
         if self._phase == "close":
             # backtrader books a cheat-on-close fill one step later, at this bar's close;
@@ -228,9 +438,12 @@ class CatalystStrategy(bt.Strategy):
     def _apply_fill(self, intent: OrderIntent, price: float) -> None:
         signed = intent.quantity if intent.side == "buy" else -intent.quantity
         self._units[intent.listing] = self._units.get(intent.listing, 0) + signed
+        filled_at = self.p.ctx.on_filled(intent, price=price)
         if intent.purpose == "exit":
             del self._open_trades[intent.trade_key]
-        self.p.ctx.on_filled(intent, price=price)
+        else:
+            trade = self._open_trades[intent.trade_key]
+            trade.entry_price = trade.best_close = filled_at
 
     def notify_order(self, order: bt.Order) -> None:
         if order.status not in (order.Completed, order.Canceled, order.Margin, order.Rejected):
@@ -244,13 +457,30 @@ class CatalystStrategy(bt.Strategy):
         self._apply_fill(intent, float(order.executed.price))
 
     def _session_step(self, listing: str) -> None:
-        session = self.p.ctx.bars(listing).frame.index[self._index[listing]]
-        for trade in [t for t in self._open_trades.values() if t.listing == listing]:
-            if (not trade.exiting and trade.hold_sessions is not None and trade.point == self._phase
-                    and self._index[listing] - trade.entry_index >= trade.hold_sessions):
+        index = self._index[listing]
+        session = self.p.ctx.bars(listing).frame.index[index]
+        for trade in [t for t in self._open_trades.values() if t.listing == listing and not t.exiting]:
+            if self._phase == "open" and trade.pending_exit is not None:
+                self._exit_trade(trade, trade.pending_exit)
+            elif (trade.hold_sessions is not None and trade.exit_point == self._phase
+                  and index - trade.entry_index >= trade.hold_sessions):
                 self._exit_trade(trade, f"held {trade.hold_sessions} sessions")
+        if self._phase == "open":
+            self.on_session_open(listing, session)
         for event in self.p.ctx.events_at(listing, session, self._phase):
             self.on_catalyst(event, listing)
+
+    def _check_exit_rules(self, listing: str, index: int, close: float) -> None:
+        """After a close: mark trades whose protective rule that close triggers."""
+        for trade in self._open_trades.values():
+            if (trade.listing != listing or trade.exiting or trade.entry_price is None
+                    or trade.pending_exit is not None or trade.rules is NO_EXIT_RULES
+                    or (trade.point == "close" and trade.entry_index == index)):
+                continue
+            direction = 1 if trade.units > 0 else -1
+            trade.best_close = (max if direction > 0 else min)(trade.best_close, close)
+            trade.pending_exit = trade.rules.reason(direction=direction, entry_price=trade.entry_price,
+                                                    best_close=trade.best_close, close=close)
 
     def next_open(self) -> None:
         self._phase = "open"
@@ -261,6 +491,10 @@ class CatalystStrategy(bt.Strategy):
         for name in advanced:
             self._now_utc = self.p.ctx.open_utc(name, self._index[name])
             self._session_step(name)
+        hedge = self.p.hedge
+        if hedge is not None and hedge.symbol in advanced and self._hedge_queue:
+            self._now_utc = self.p.ctx.open_utc(hedge.symbol, self._index[hedge.symbol])
+            self._run_hedge_queue()
 
     def prenext_open(self) -> None:  # datas with no bar yet are simply not advanced
         self.next_open()
@@ -283,7 +517,11 @@ class CatalystStrategy(bt.Strategy):
             self._session_step(name)
             self._in_progress.discard(name)
             self._seen[name] = idx + 1
-            self.on_session_close(name, frame.index[idx])
+            self._check_exit_rules(name, idx, float(frame["close"].iloc[idx]))
+            if name not in self._ever_traded:
+                continue
+            if name in self.p.ctx.traded():
+                self.on_session_close(name, frame.index[idx])
             marks = {sym: float(self.p.ctx.bars(sym).frame["close"].iloc[self._completed(sym) - 1])
                      for sym, units in self._units.items() if units}
             self.p.ctx.after_close(name, frame.index[idx], self._now_utc, marks)

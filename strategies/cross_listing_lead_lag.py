@@ -1,0 +1,106 @@
+"""``CrossListingLeadLag``: trade the listing that has not yet reacted, toward parity.
+
+Hong Kong and New York never trade at the same time, and holidays differ: when news
+lands while one market is closed (Qwen2.5-Max came out during Hong Kong's Lunar New Year
+break, while BABA traded for three sessions), one listing reacts and the other has not
+had a session yet. At the lagging listing's first-trade point this strategy compares its
+last close with the price the leader implies through ADR parity
+(``BABA_usd = 8 × 9988.HK_hkd / USDHKD``, FX known now), and trades the gap.
+
+A listing counts as having reacted when its day-0 session has closed before now; the
+lagging one has not yet closed a session since the news. The parity premium of
+ordinary times (median about -0.1% in 2023–2025, MARKETS.md) is not subtracted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from data_loaders.markets import get_listing
+from events.schedule import ScheduleRow
+from strategies.base import CatalystStrategy, ExitRules
+from strategies.params import check_kinds, check_positive, check_positive_int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CrossListingLeadLagParams:
+    """Parameters.
+
+    Attributes
+    ----------
+    min_gap
+        Smallest parity gap to trade (fraction; 0.01 = 1%).
+    notional_per_gap_base
+        Base-currency notional per 1.00 of gap (i.e. 100% gap): a 3% gap with 5,000,000
+        trades 150,000; rounded down to board lots.
+    max_notional_base
+        Cap on one trade's notional.
+    hold_sessions
+        Sessions of the lagging listing to hold (>= 1), exit at the open.
+    kinds
+        Only catalysts of these kinds (empty: all).
+    stop_loss_pct
+        Optional protective stop (fraction; checked at closes, exits next open).
+    """
+
+    min_gap: float = 0.01
+    notional_per_gap_base: float = 5_000_000.0
+    max_notional_base: float = 400_000.0
+    hold_sessions: int = 3
+    kinds: tuple[str, ...] = ()
+    stop_loss_pct: float | None = None
+
+    def __post_init__(self) -> None:
+        check_positive("min_gap", self.min_gap, example="0.01")
+        check_positive("notional_per_gap_base", self.notional_per_gap_base, example="5000000")
+        check_positive("max_notional_base", self.max_notional_base, example="400000")
+        check_positive_int("hold_sessions", self.hold_sessions, example=3)
+        check_kinds(self.kinds)
+        ExitRules(stop_loss_pct=self.stop_loss_pct)
+
+
+def parity_gap(*, lagger: str, lagger_close: float, leader: str, leader_close: float,
+               hkd_per_usd: float) -> float:
+    """Leader-implied price of the lagging listing over its last close, minus one.
+
+    Prices in each listing's own currency; ``hkd_per_usd`` converts between them and the
+    ADR ratio comes from ``Listing.shares_per_unit`` (8 for BABA).
+    """
+    lag, lead = get_listing(lagger), get_listing(leader)
+    leader_in_shares = leader_close / lead.shares_per_unit  # price of one ordinary share
+    if lead.currency != lag.currency:
+        leader_in_shares *= hkd_per_usd if lag.currency == "HKD" else 1.0 / hkd_per_usd
+    implied = leader_in_shares * lag.shares_per_unit
+    return implied / lagger_close - 1.0
+
+
+class CrossListingLeadLag(CatalystStrategy):
+    """When one listing has reacted and the other has not, trade the laggard toward parity."""
+
+    def on_catalyst(self, event: ScheduleRow, listing: str) -> None:
+        cfg: CrossListingLeadLagParams = self.config
+        if cfg.kinds and self.catalyst(event).kind not in cfg.kinds:
+            return
+        if event.reaction_close_utc <= self.now_utc:
+            return  # this listing has already closed a session since the news: not lagging
+        leaders = [r for r in self.schedule_rows(event.catalyst_id)
+                   if r.listing != listing and r.reaction_close_utc < self.now_utc]
+        if not leaders:
+            return  # this listing leads (or both react together)
+        leader = leaders[0].listing
+        lag_closes, lead_closes = self.closes(listing), self.closes(leader)
+        if len(lag_closes) == 0 or len(lead_closes) == 0:
+            self.note(f"{event.catalyst_id}@{listing}: no closes to compare with {leader}; not traded")
+            return
+        hkd_per_usd = self.fx_to_base("USD") / self.fx_to_base("HKD")
+        gap = parity_gap(lagger=listing, lagger_close=float(lag_closes.iloc[-1]), leader=leader,
+                         leader_close=float(lead_closes.iloc[-1]), hkd_per_usd=hkd_per_usd)
+        if abs(gap) < cfg.min_gap:
+            self.note(f"{event.catalyst_id}@{listing}: parity gap {gap:+.2%} vs {leader} below {cfg.min_gap:.2%}")
+            return
+        notional = min(cfg.max_notional_base, cfg.notional_per_gap_base * abs(gap))
+        self.enter(listing, direction=1 if gap > 0 else -1, notional_base=notional,
+                   hold_sessions=cfg.hold_sessions, catalyst_id=event.catalyst_id,
+                   rules=ExitRules(stop_loss_pct=cfg.stop_loss_pct),
+                   reason=f"{leader} reacted first; parity gap {gap:+.2%} ({leader} close "
+                          f"{lead_closes.index[-1]:%Y-%m-%d})")

@@ -1,0 +1,50 @@
+"""Validation helpers shared by the strategies' parameter objects (fix-it messages)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from events.catalyst import CATALYST_KINDS
+
+Direction = Literal["long", "short", "expected"]
+DIRECTIONS: tuple[str, ...] = ("long", "short", "expected")
+
+
+def check_positive_int(name: str, value: Any, *, minimum: int = 1, example: int = 5) -> None:
+    """Raise ValueError unless ``value`` is a whole number >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}; e.g. {name} = {example}")
+
+
+def check_positive(name: str, value: Any, *, example: str) -> None:
+    """Raise ValueError unless ``value`` is a number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}; e.g. {name} = {example}")
+
+
+def check_choice(name: str, value: Any, allowed: Iterable[str]) -> None:
+    """Raise ValueError unless ``value`` is one of ``allowed`` (with a "did you mean")."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        near = difflib.get_close_matches(str(value), allowed, n=1)
+        hint = f" — did you mean {near[0]!r}?" if near else ""
+        raise ValueError(f"{name} = {value!r} is not allowed{hint} Use one of: {', '.join(allowed)}")
+
+
+def check_kinds(kinds: Any) -> None:
+    """``kinds`` must be a list of catalyst kinds (empty = every kind)."""
+    if isinstance(kinds, str) or not isinstance(kinds, tuple):
+        raise ValueError(f"kinds must be a list of catalyst kinds, got {kinds!r}; e.g. kinds = [\"product\", \"earnings\"]")
+    for kind in kinds:
+        check_choice("kinds entry", kind, CATALYST_KINDS)
+
+
+def sign_of(direction: str, expected_sign: int | None) -> int | None:
+    """+1/-1 for a configured direction; the catalyst's prior for ``expected`` (None if it has none)."""
+    if direction == "long":
+        return 1
+    if direction == "short":
+        return -1
+    return expected_sign
