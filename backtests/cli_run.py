@@ -18,19 +18,45 @@ from backtests.runner import run_config
 DEMO_CONFIG = "demo.toml"
 
 
+_PERCENT = ("total_return", "annualised_return", "volatility_annual", "max_drawdown", "alpha_annual",
+            "tracking_error_annual", "hit_rate", "exposure")
+_ROWS = (("total_return", "total return"), ("annualised_return", "annualised return"),
+         ("volatility_annual", "volatility (annual)"), ("sharpe", "Sharpe"), ("sortino", "Sortino"),
+         ("max_drawdown", "max drawdown"), ("max_drawdown_duration_sessions", "drawdown length (sessions)"),
+         ("beta", "beta"), ("alpha_annual", "alpha (annual)"), ("information_ratio", "information ratio"),
+         ("tracking_error_annual", "tracking error (annual)"), ("hit_rate", "hit rate"),
+         ("exposure", "exposure (share of sessions)"))
+
+
+def _fmt(key: str, value: float | None) -> str:
+    if value is None or value != value:  # NaN: undefined (see backtests.metrics)
+        return "n/a"
+    if key in _PERCENT:
+        return f"{value:+.2%}" if key.endswith("return") or key == "alpha_annual" else f"{value:.2%}"
+    if key.endswith("_sessions"):
+        return f"{value:.0f}"
+    return f"{value:.2f}"
+
+
 def _print_summary(console: Console, result: BacktestResult, out_dir: Path | None) -> None:
     s = result.summary
     title = "SYNTHETIC DATA — not market prices" if s["synthetic_data"] else "backtest"
-    table = Table(title=f"{s.get('strategy', '')} {s.get('start', '')}..{s.get('end', '')} ({title})")
+    ann = s.get("annualisation", {})
+    table = Table(title=f"{s.get('strategy', '')} {s.get('start', '')}..{s.get('end', '')} ({title})",
+                  caption=f"on {s['benchmark']}'s sessions; annualised with {ann.get('periods_per_year', 0):.0f} "
+                          f"sessions a year ({ann.get('calendar', '')})")
     table.add_column("figure")
-    table.add_column("value", justify="right")
+    table.add_column("strategy", justify="right")
+    table.add_column(s["benchmark"], justify="right")
+    metrics, bench = s.get("metrics", {}), s.get("benchmark_metrics", {})
+    for key, label in _ROWS:
+        if key in metrics:
+            table.add_row(label, _fmt(key, metrics[key]), _fmt(key, bench[key]) if key in bench else "")
     ccy = s["base_currency"]
-    table.add_row("total return", f"{s['total_return']:+.2%}")
-    table.add_row(f"{s['benchmark']} return, same span", f"{s['benchmark_return']:+.2%}")
-    table.add_row("max drawdown", f"{s['max_drawdown']:.2%}")
-    table.add_row("trades (closed)", f"{s['trade_count']} ({s['closed_trade_count']})")
-    table.add_row(f"final equity ({ccy})", f"{s['final_equity_base']:,.2f}")
-    table.add_row(f"costs ({ccy})", f"{s['costs_base']:,.2f}")
+    table.add_row("trades (closed)", f"{s['trade_count']} ({s['closed_trade_count']})", "")
+    table.add_row(f"average trade ({ccy})", _fmt("average", metrics.get("average_trade_pnl_base")), "")
+    table.add_row(f"final equity ({ccy})", f"{s['final_equity_base']:,.2f}", "")
+    table.add_row(f"costs ({ccy})", f"{s['costs_base']:,.2f}", "")
     console.print(table)
     if len(result.trades):
         trades = Table(title="trades")
@@ -38,16 +64,18 @@ def _print_summary(console: Console, result: BacktestResult, out_dir: Path | Non
                     "exit_session", "exit_price", "net_pnl_base"):
             trades.add_column(col)
         for row in result.trades.itertuples():
-            exit_session = "open" if row.status == "open" else f"{row.exit_session:%Y-%m-%d}"
-            exit_price = "" if row.status == "open" else f"{row.exit_price:.2f}"
-            pnl = "" if row.status == "open" else f"{row.net_pnl_base:,.2f}"
-            trades.add_row(str(row.catalyst_id), row.listing, str(row.quantity), f"{row.entry_session:%Y-%m-%d}",
-                           f"{row.entry_price:.2f}", exit_session, exit_price, pnl)
+            closed = row.status == "closed"
+            trades.add_row(str(row.catalyst_id or row.role), row.listing, f"{row.direction * row.quantity:+d}",
+                           f"{row.entry_session:%Y-%m-%d}", f"{row.entry_price:.2f}",
+                           f"{row.exit_session:%Y-%m-%d}" if closed else "open",
+                           f"{row.exit_price:.2f}" if closed else "",
+                           f"{row.net_pnl_base:,.2f}" if closed else "")
         console.print(trades)
     for note in result.notes:
         console.print(f"[dim]note: {note}[/dim]")
     if out_dir is not None:
-        console.print(f"wrote trades.csv, equity.csv, costs.csv, summary.json to {out_dir}")
+        console.print(f"wrote trades.csv, costs.csv, equity.csv, positions.csv, returns.csv, schedule.csv, "
+                      f"provenance.json, summary.json to {out_dir}")
 
 
 def _execute(cfg: RunConfig, out: Path | None, cache_dir: Path | None) -> None:
@@ -63,11 +91,16 @@ def register(group: click.Group) -> None:
     @config_data_options
     @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: out/<run name>).")
     @click.option("--cache-dir", type=click.Path(path_type=Path), help="Parquet cache for akshare downloads.")
+    @click.option("--report", is_flag=True, help="Also write tearsheet.html (+ figures/) into the output folder.")
     def run_cmd(config: Path, data_dir: Path | None, source: str | None, out: Path | None,
-                cache_dir: Path | None) -> None:
+                cache_dir: Path | None, report: bool) -> None:
         """Run the backtest described by CONFIG (a TOML file; see configs/)."""
         cfg = load_config(config).with_overrides(source=source, data_dir=data_dir)
         _execute(cfg, out or Path("out") / cfg.name, cache_dir)
+        if report:
+            from backtests.report import render_report  # matplotlib only when asked for
+
+            click.echo(f"wrote {render_report(out or Path('out') / cfg.name)}")
 
     @group.command("demo")
     @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)

@@ -265,6 +265,23 @@ def _index_events(schedule: EventSchedule, bars: Mapping[str, DailyBars],
     return dict(out)
 
 
+def require_tradable_bars(bars: Mapping[str, DailyBars]) -> None:
+    """Every traded listing has raw bars in the run period.
+
+    Raises
+    ------
+    BacktestSetupError
+        Naming the listing and the fix.
+    """
+    for sym, data in bars.items():
+        if len(data) == 0:
+            raise BacktestSetupError(
+                f"{sym} has no bars in the run period; widen [run] start/end, check the data folder, or "
+                f"remove it from [strategy] listings")
+        if data.adjustment != "raw":
+            raise BacktestSetupError(f"{sym}: backtests trade raw prices, got {data.adjustment} bars")
+
+
 def run_backtest(
     *,
     strategy: type[CatalystStrategy],
@@ -303,13 +320,7 @@ def run_backtest(
     BacktestSetupError
         A listing with no bars, or missing FX for a foreign-currency listing.
     """
-    for sym, data in bars.items():
-        if len(data) == 0:
-            raise BacktestSetupError(
-                f"{sym} has no bars in the run period; widen [run] start/end or remove it from "
-                f"[strategy] listings")
-        if data.adjustment != "raw":
-            raise BacktestSetupError(f"{sym}: backtests trade raw prices, got {data.adjustment} bars")
+    require_tradable_bars(bars)
     if benchmark.symbol in bars:
         raise BacktestSetupError(f"{benchmark.symbol} is both traded and the benchmark; pick another benchmark")
     if len(benchmark) == 0:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from backtests.config import RunConfig
-from backtests.engine import BacktestSetupError, run_backtest
+from backtests.engine import BacktestSetupError, require_tradable_bars, run_backtest
 from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
 from data_loaders.markets import get_listing
 from data_loaders.schema import DailyBars, DataIssue
@@ -99,6 +99,7 @@ def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lam
         raise BacktestSetupError(f"{cfg.path}: no [strategy] section to run")
     inputs = load_inputs(cfg, listings=cfg.strategy.listings, progress=progress, cache_dir=cache_dir)
     resolved = resolve(cfg.strategy.name, cfg.strategy.params)
+    require_tradable_bars(inputs.bars)
     check_board_lots(resolved.config, inputs, base_currency=cfg.portfolio.base_currency)
     progress(f"running {cfg.strategy.name}")
     result = run_backtest(strategy=resolved.strategy, strategy_config=resolved.config, bars=inputs.bars,
