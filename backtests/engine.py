@@ -218,6 +218,8 @@ class _Context:
         held = {pos.currency for pos in self.ledger.positions.values() if pos.quantity}
         rates = {ccy: self.fx_to_base(ccy, instant_utc) for ccy in held}
         positions = self.ledger.market_value_base(self.marks, rates)
+        while self.position_rows and self.position_rows[-1]["instant_utc"] == instant_utc:
+            self.position_rows.pop()  # a later mark at the same instant (HSTECH after 9988.HK) supersedes
         for sym in sorted(self.ledger.positions):
             pos = self.ledger.positions[sym]
             if pos.quantity:
@@ -423,6 +425,11 @@ def returns_on_clock(*, equity: pd.DataFrame, benchmark: DailyBars, initial_cash
 def summarise(*, equity: pd.DataFrame, trades: pd.DataFrame, fills: pd.DataFrame, returns: pd.DataFrame,
               benchmark: DailyBars, portfolio: PortfolioSpec, synthetic: bool) -> dict[str, Any]:
     """Headline figures of a run (fractions, not percent; money in base currency).
+
+    The top-level ``max_drawdown`` is measured on every mark (each traded listing's close,
+    both markets); ``metrics["max_drawdown"]`` on the benchmark's session clock, like every
+    other figure in ``metrics``. A US mark between two Hong Kong closes can make the first
+    deeper.
 
     ``benchmark_return`` buys the benchmark at the open of its first session in the run
     and marks it at the close of its last, the span over which the portfolio (starting

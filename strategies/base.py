@@ -522,6 +522,8 @@ class CatalystStrategy(bt.Strategy):
                 continue
             if name in self.p.ctx.traded():
                 self.on_session_close(name, frame.index[idx])
-            marks = {sym: float(self.p.ctx.bars(sym).frame["close"].iloc[self._completed(sym) - 1])
+            # marks for the ledger, not the strategy: every fed series' current bar has closed by now,
+            # including one closing at this same instant (HSTECH with 9988.HK) still in _in_progress
+            marks = {sym: float(self.p.ctx.bars(sym).frame["close"].iloc[self._index[sym]])
                      for sym, units in self._units.items() if units}
             self.p.ctx.after_close(name, frame.index[idx], self._now_utc, marks)
