@@ -358,14 +358,25 @@ def run_backtest(
     cerebro.addstrategy(strategy, ctx=ctx, config=strategy_config, hedge=hedge)
     cerebro.run()
 
+    end_utc = ctx.equity_rows[-1]["instant_utc"] if ctx.equity_rows else None
     for entry in sorted(ctx.open_trades.values(), key=lambda e: e.trade_id):
-        mark = ctx.marks.get(entry.intent.listing, entry.price)
+        sym, qty = entry.intent.listing, entry.intent.quantity
+        mark = ctx.marks.get(sym, entry.price)
         direction = 1 if entry.intent.side == "buy" else -1
-        gross = direction * entry.intent.quantity * (mark - entry.price)
+        gross = direction * qty * (mark - entry.price)
+        last_session = fed[sym].frame.index[-1]
+        accrued = 0.0 if direction > 0 else float(costs.borrow_fee(
+            listing=sym, market=get_listing(sym).market.code, quantity=qty, entry_price=entry.price,
+            entry_session=entry.intent.session, exit_session=last_session))
+        fx_end = ctx.fx_to_base(get_listing(sym).currency, end_utc) if end_utc is not None else 1.0
         ctx.trades.append(ctx._trade_row(entry, direction) | {
-            "status": "open", "exit_reason": "open at end (marked at last close)",
-            "gross_pnl_local": gross, "costs_local": entry.costs_local,
-            "net_pnl_local": gross - entry.costs_local,
+            "status": "open",
+            "exit_reason": "open at end (marked at last close; borrow accrued to it)" if accrued
+            else "open at end (marked at last close)",
+            "gross_pnl_local": gross, "costs_local": entry.costs_local + accrued,
+            "net_pnl_local": gross - entry.costs_local - accrued,
+            # entry cash flow (base, at the entry FX) + the position's value and accrued borrow now
+            "net_pnl_base": entry.flow_base + (direction * qty * mark - accrued) * fx_end,
         })
     cost_cols = sorted({k for f in ctx.fills for k in f} - set(FILL_COLUMNS))
     fills = pd.DataFrame(ctx.fills, columns=[*FILL_COLUMNS, *cost_cols])

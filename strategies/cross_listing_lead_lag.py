@@ -55,7 +55,7 @@ class CrossListingLeadLagParams:
         check_positive("notional_per_gap_base", self.notional_per_gap_base, example="5000000")
         check_positive("max_notional_base", self.max_notional_base, example="400000")
         check_positive_int("hold_sessions", self.hold_sessions, example=3)
-        check_kinds(self.kinds)
+        check_kinds(self)
         ExitRules(stop_loss_pct=self.stop_loss_pct)
 
 

@@ -51,7 +51,7 @@ class EventFadeParams:
         check_positive("threshold", self.threshold, example="0.03")
         check_positive_int("hold_sessions", self.hold_sessions, example=3)
         check_positive("notional_per_trade_base", self.notional_per_trade_base, example="200000")
-        check_kinds(self.kinds)
+        check_kinds(self)
         ExitRules(stop_loss_pct=self.stop_loss_pct)
 
 

@@ -33,8 +33,13 @@ def check_choice(name: str, value: Any, allowed: Iterable[str]) -> None:
         raise ValueError(f"{name} = {value!r} is not allowed{hint} Use one of: {', '.join(allowed)}")
 
 
-def check_kinds(kinds: Any) -> None:
-    """``kinds`` must be a list of catalyst kinds (empty = every kind)."""
+def check_kinds(params: Any) -> None:
+    """``params.kinds`` must be a list of catalyst kinds (empty = every kind); a list is
+    stored as a tuple so the frozen parameter object stays hashable."""
+    kinds = params.kinds
+    if isinstance(kinds, list):
+        kinds = tuple(kinds)
+        object.__setattr__(params, "kinds", kinds)
     if isinstance(kinds, str) or not isinstance(kinds, tuple):
         raise ValueError(f"kinds must be a list of catalyst kinds, got {kinds!r}; e.g. kinds = [\"product\", \"earnings\"]")
     for kind in kinds:

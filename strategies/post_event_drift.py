@@ -55,7 +55,7 @@ class PostEventDriftParams:
         check_positive_int("hold_sessions", self.hold_sessions)
         check_positive("notional_per_trade_base", self.notional_per_trade_base, example="200000")
         check_choice("direction", self.direction, DIRECTIONS)
-        check_kinds(self.kinds)
+        check_kinds(self)
         check_choice("when_holding", self.when_holding, ("stack", "skip"))
         self.rules  # validates the protective exits
 

@@ -57,7 +57,7 @@ class PreEventRunUpParams:
                              "use exit_point = 'close' or exit_sessions_after >= 1")
         check_positive("notional_per_trade_base", self.notional_per_trade_base, example="200000")
         check_choice("direction", self.direction, DIRECTIONS)
-        check_kinds(self.kinds)
+        check_kinds(self)
 
 
 class PreEventRunUp(CatalystStrategy):

@@ -566,3 +566,15 @@ def test_bad_params_are_refused_with_a_fix(name: str, table: dict, pattern: str)
 def test_unknown_strategy_name_suggests_the_nearest() -> None:
     with pytest.raises(ConfigError, match=r"'post_event_drfit' is unknown — did you mean 'post_event_drift'"):
         parse_config({"strategy": {"name": "post_event_drfit"}}, Path("/tmp/x.toml"))
+
+
+def test_open_short_at_the_end_accrues_borrow_and_has_a_base_pnl() -> None:
+    # entered 3-05 at 101 (idx 2), held past the data's last session (idx 9 = 3-14), marked at its close 116
+    t = one(drift([cat("a", AFTER_HK_CLOSE_0304)], direction="short", hold_sessions=50))
+    assert t.status == "open" and t.quantity == 1000
+    # 1000 x 101 x 1% x 9 calendar days (3-05 -> 3-14) / 365 = 24.904 -> 24.90
+    assert t.costs_local == pytest.approx(24.90)
+    assert t.gross_pnl_local == pytest.approx(-15_000.0)  # -1000 x (116 - 101)
+    assert t.net_pnl_local == pytest.approx(-15_024.90)
+    assert t.net_pnl_base == pytest.approx(-15_024.90)  # HKD listing, HKD base
+    assert "borrow accrued" in t.exit_reason
