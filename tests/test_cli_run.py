@@ -7,19 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from backtests.cli import main
+from cli_runner import run_cli
 from backtests.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run_cli(args: list[str]) -> int:
-    """Exit code of ``catalyst-bt ARGS`` (0 when it returns normally)."""
-    try:
-        main(args)
-    except SystemExit as exc:
-        return exc.code or 0
-    return 0
 
 
 def test_demo_runs_offline_and_is_labelled_synthetic(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtests.cli import main
+from cli_runner import run_cli
 from backtests.metrics import METRIC_KEYS
 from strategies.registry import STRATEGIES
 
@@ -17,14 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs" / "strategies").glob("*.toml"))
 RUN_FILES = ("trades.csv", "costs.csv", "equity.csv", "positions.csv", "returns.csv", "schedule.csv",
              "provenance.json", "summary.json")
-
-
-def run_cli(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return exc.code or 0
-    return 0
 
 
 def test_every_registered_strategy_has_a_shipped_config() -> None:
