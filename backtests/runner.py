@@ -6,6 +6,7 @@ the CLI commands call it, tests call it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Callable
@@ -112,8 +113,7 @@ def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lam
                "listings": list(cfg.strategy.listings), "fill_policy": cfg.events.fill_policy,
                "data_source": cfg.data.source, "start": f"{cfg.start:%Y-%m-%d}", "end": f"{cfg.end:%Y-%m-%d}",
                "catalysts": [c.id for c in inputs.calendar if not cfg.events.only or c.id in cfg.events.only]}
-    result = BacktestResult(trades=result.trades, fills=result.fills, equity=result.equity,
-                            benchmark=result.benchmark, summary=summary, notes=tuple(notes))
+    result = dataclasses.replace(result, summary=summary, notes=tuple(notes))
     if out_dir is not None:
         write_outputs(result, out_dir)
         write_run_context(inputs, Path(out_dir))

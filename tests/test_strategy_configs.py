@@ -38,7 +38,10 @@ def test_config_runs_on_real_prices(config: Path, prices_dir: Path, tmp_path: Pa
     assert len(trades) > 0, "each shipped strategy trades at least once on the 2024-10..2025-10 window"
     # the equity at the last benchmark close agrees with the summary's final equity when nothing is open
     returns = pd.read_csv(tmp_path / "returns.csv")
+    assert len(returns) == summary["metrics"]["sessions"] > 200  # one row per HSTECH session of the run
     assert returns["strategy_return"].notna().all()
+    positions = pd.read_csv(tmp_path / "positions.csv")
+    assert len(positions) > 0 and set(positions["listing"]) <= {"9988.HK", "BABA", "HSTECH"}
     provenance = json.loads((tmp_path / "provenance.json").read_text())
     assert {"9988.HK", "HSTECH"} <= set(provenance["series"])
 
