@@ -184,8 +184,9 @@ def register(group: click.Group) -> None:
     @click.option("--out", type=click.Path(path_type=Path),
                   help="Output folder (default: [study] out, else out/<run name>).")
     @click.option("--seed", type=int, help="Seed of the placebo draws, overriding [study] seed.")
+    @click.option("--report", is_flag=True, help="Also write tearsheet.html (+ figures/) into the output folder.")
     def study_cmd(config: Path, data_dir: Path | None, source: str | None, out: Path | None,
-                  seed: int | None) -> None:
+                  seed: int | None, report: bool) -> None:
         """Event study of CONFIG's catalysts: ARs/CARs vs the benchmark, placebo and SQ tests."""
         cfg = load_config(config, need_strategy=False).with_overrides(source=source, data_dir=data_dir)
         study = parse_study_section(cfg)
@@ -197,3 +198,7 @@ def register(group: click.Group) -> None:
         click.echo(format_table(result))
         csv_path, json_path = write_event_study(result, out or study.out or Path("out") / cfg.name)
         click.echo(f"wrote {csv_path} and {json_path}")
+        if report:
+            from backtests.report import render_report  # matplotlib only when asked for
+
+            click.echo(f"wrote {render_report(csv_path.parent)}")
