@@ -20,6 +20,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "backtests.cli_data",
     "backtests.cli_events",
     "backtests.cli_study",
+    "backtests.cli_sweep",
     "backtests.cli_report",
 )
 

@@ -223,7 +223,7 @@ def event_study_figure(paths: pd.DataFrame, *, order: Sequence[str], starred: se
 def heatmap_figure(frame: pd.DataFrame, *, x: str, y: str, metric: str, best: tuple[object, object] | None) -> bytes:
     """A sweep metric over two parameters (``frame``: index = y values, columns = x values)."""
     values = frame.to_numpy(dtype=float)
-    fig = _figure(min(1.4 + 0.38 * len(frame), 6.0), width_in=min(2.0 + 0.75 * frame.shape[1], WIDTH_IN))
+    fig = _figure(min(1.6 + 0.38 * len(frame), 6.0), width_in=min(4.5 + 1.0 * frame.shape[1], WIDTH_IN))
     ax = fig.add_subplot()
     ax.grid(False)
     image = ax.imshow(np.ma.masked_invalid(values), cmap="viridis", aspect="auto", origin="lower")
@@ -234,8 +234,8 @@ def heatmap_figure(frame: pd.DataFrame, *, x: str, y: str, metric: str, best: tu
             if np.isfinite(v):
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7.5,
                         color="white" if v < mid else "black")
-    ax.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=0)
-    ax.set_yticks(range(len(frame)), [str(v) for v in frame.index])
+    ax.set_xticks(range(frame.shape[1]), [_tick(c) for c in frame.columns], rotation=0)
+    ax.set_yticks(range(len(frame)), [_tick(v) for v in frame.index])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.tick_params(length=0)
@@ -244,8 +244,14 @@ def heatmap_figure(frame: pd.DataFrame, *, x: str, y: str, metric: str, best: tu
         if col is not None and row is not None:
             ax.add_patch(_best_box(col, row))
     fig.colorbar(image, ax=ax, label=metric, shrink=0.9)
-    ax.set_title(f"{metric} over {x} × {y}", loc="left")
+    ax.set_title(f"{metric} over {x} × {y}", loc="left", fontsize=9)
     return to_png(fig)
+
+
+def _tick(value: object, width: int = 24) -> str:
+    """An axis label short enough to leave room for the cells (long catalyst subsets are cut)."""
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _position(labels: Iterable[object], value: object) -> int | None:
