@@ -259,6 +259,13 @@ def _num(value: object) -> float:
     return f
 
 
+def _rows_by_window(sub: pd.DataFrame, windows: list[str]):
+    """The first row of ``sub`` for each window label, as a dict (None where a window has none)."""
+    for w in windows:
+        row = sub[sub["window"].astype(str) == w]
+        yield row.iloc[0].to_dict() if len(row) else None
+
+
 def event_study_tables(es: EventStudyParts, *, alpha: float = 0.10) -> dict[str, Any]:
     """Pivot (catalyst x listing rows, window columns) of CAR and placebo p-values, the
     full table, the joint (two-listing) pivot and the lead-lag rows.
@@ -289,12 +296,10 @@ def event_study_tables(es: EventStudyParts, *, alpha: float = 0.10) -> dict[str,
                 continue
             cells = []
             day0 = ""
-            for w in windows:
-                row = sub[sub["window"].astype(str) == w]
-                if not len(row):
+            for r in _rows_by_window(sub, windows):
+                if r is None:
                     cells.append(None)
                     continue
-                r = row.iloc[0].to_dict()
                 day0 = day0 or str(r.get("day0", "") or "")
                 bh = _num(r.get("p_placebo_bh", np.nan))
                 cells.append({"car": format_pct(r.get("car")) or "n/a", "car_raw": raw_value(r.get("car")),
@@ -308,12 +313,10 @@ def event_study_tables(es: EventStudyParts, *, alpha: float = 0.10) -> dict[str,
         for cid in dict.fromkeys(es.joint["catalyst_id"].astype(str)):
             sub = es.joint[es.joint["catalyst_id"].astype(str) == cid]
             cells = []
-            for w in windows:
-                row = sub[sub["window"].astype(str) == w]
-                if not len(row):
+            for r in _rows_by_window(sub, windows):
+                if r is None:
                     cells.append(None)
                     continue
-                r = row.iloc[0].to_dict()
                 holm = _num(r.get("p_joint_placebo_holm", np.nan))
                 tm = _num(r.get("t_mean"))
                 cells.append({"t": "" if not np.isfinite(tm) else f"{tm:+.2f}",
