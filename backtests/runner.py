@@ -17,6 +17,7 @@ import pandas as pd
 
 from backtests.config import RunConfig
 from backtests.engine import BacktestSetupError, require_tradable_bars, run_backtest
+from backtests.fx import FxRates
 from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
 from data_loaders.markets import get_listing
 from data_loaders.schema import DailyBars, DataIssue
@@ -123,8 +124,8 @@ def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lam
 def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str) -> None:
     """Refuse a per-trade notional that cannot buy one board lot of a traded listing.
 
-    Measured at the listing's first close in the run, converted at the FX close of the
-    same date or the last before it (a check of intent, not a fill).
+    Measured at the listing's first close in the run, converted at the FX rate known at
+    that close (a check of intent, not a fill).
 
     Raises
     ------
@@ -139,10 +140,7 @@ def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str
         first_close = float(bars.frame["close"].iloc[0])
         rate = 1.0
         if lst.currency != base_currency and inputs.fx is not None and len(inputs.fx):
-            usdhkd = inputs.fx.frame["close"]
-            usdhkd = float(usdhkd[usdhkd.index <= bars.frame.index[0]].iloc[-1]) if (
-                usdhkd.index <= bars.frame.index[0]).any() else float(usdhkd.iloc[0])
-            rate = usdhkd if base_currency == "HKD" else 1.0 / usdhkd
+            rate = FxRates(usdhkd=inputs.fx).rate(lst.currency, base_currency, bars.frame["close_utc"].iloc[0])
         lot_value = lst.lot_size_shares * first_close * rate
         if notional < lot_value:
             raise BacktestSetupError(

@@ -63,20 +63,15 @@ class PreEventRunUpParams:
 class PreEventRunUp(CatalystStrategy):
     """Hold scheduled catalysts from k sessions before day 0 through the announcement."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._entries: dict[str, dict[int, list[ScheduleRow]]] | None = None
+
     def on_session_open(self, listing: str, session: pd.Timestamp) -> None:
-        if listing not in self.traded_listings:
-            return
         cfg: PreEventRunUpParams = self.config
-        sessions = self.sessions(listing)
-        now = self.current_session_index(listing)
-        for row in self._scheduled_rows(listing):
-            if row.reaction_session not in sessions:
-                continue
-            day0 = int(sessions.get_loc(row.reaction_session))
-            if day0 - now != cfg.enter_sessions_before:
-                continue
-            catalyst = self.catalyst(row)
-            sign = sign_of(cfg.direction, catalyst.expected_sign)
+        due = self._entry_plan().get(listing, {}).get(self.current_session_index(listing), [])
+        for row in due:
+            sign = sign_of(cfg.direction, self.catalyst(row).expected_sign)
             if sign is None:
                 self.note(f"{row.catalyst_id}@{listing}: no expected_sign in the calendar; not traded")
                 continue
@@ -85,7 +80,19 @@ class PreEventRunUp(CatalystStrategy):
                        exit_point=cfg.exit_point, catalyst_id=row.catalyst_id,
                        reason=f"{cfg.enter_sessions_before} sessions before scheduled {row.catalyst_id}")
 
-    def _scheduled_rows(self, listing: str) -> list[ScheduleRow]:
-        cfg: PreEventRunUpParams = self.config
-        return [row for cat in self.catalysts() if cat.scheduled and (not cfg.kinds or cat.kind in cfg.kinds)
-                for row in self.schedule_rows(cat.id) if row.listing == listing]
+    def _entry_plan(self) -> dict[str, dict[int, list[ScheduleRow]]]:
+        """Traded listing -> session index to enter at -> scheduled rows, built once: the dates of
+        scheduled catalysts and the exchange sessions are both known in advance."""
+        if self._entries is None:
+            cfg: PreEventRunUpParams = self.config
+            self._entries = {}
+            for cat in self.catalysts():
+                if not cat.scheduled or (cfg.kinds and cat.kind not in cfg.kinds):
+                    continue
+                for row in self.schedule_rows(cat.id):
+                    sessions = self.sessions(row.listing)
+                    if row.reaction_session not in sessions:
+                        continue
+                    at = int(sessions.get_loc(row.reaction_session)) - cfg.enter_sessions_before
+                    self._entries.setdefault(row.listing, {}).setdefault(at, []).append(row)
+        return self._entries
