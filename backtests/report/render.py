@@ -19,10 +19,14 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from markupsafe import Markup
+
 from backtests.report import figures
+from backtests.report.assets import page_script, plotly_bundle
 from backtests.report.equity_chart import equity_figure
 from backtests.report.formatting import format_pct, raw_value
 from backtests.report.load import ResultsFolder, load_results
+from backtests.report.panels import CORE_ORDER, Panel, Placed, render_panels
 from backtests.report.series import (
     ROLLING_WINDOW_SESSIONS, Curves, annualisation, curves_from_equity, curves_from_returns, monthly_returns,
     rolling_beta_alpha, underwater,
@@ -170,8 +174,11 @@ def _event_study_figure(folder: ResultsFolder, order: list[str]) -> ReportFigure
                                                  band_high=high, band_label=label))
 
 
-def build_report(folder: ResultsFolder) -> Report:
-    """Render the tearsheet of ``folder`` in memory (no files written)."""
+def build_report(folder: ResultsFolder, panels: tuple[Panel, ...] | None = None) -> Report:
+    """Render the tearsheet of ``folder`` in memory (no files written).
+
+    ``panels`` replaces the discovered :mod:`backtests.report.panels` (tests).
+    """
     summary = folder.summary or {}
     ccy = str(summary.get("base_currency", "") or "")
     figs: list[ReportFigure] = []
@@ -226,12 +233,25 @@ def build_report(folder: ResultsFolder) -> Report:
         if not strategy and folder.event_study is None:
             ctx["title"] = f"Parameter sweep ({folder.sweep.metric}) — tearsheet"
     ctx["figs"] = {f.name: f for f in figs}
-    ctx["sections"] = _sections(ctx)
+    placed, panel_problems = render_panels(folder, panels)
+    ctx["problems"] += panel_problems
+    for p in placed:
+        ctx["problems"] += list(p.fragment.problems)
+        ctx["facts"] = list(ctx["facts"]) + list(p.fragment.facts)
+    ctx["flags"] = [f for p in placed for f in p.fragment.flags]
+    ctx["blocks"] = _blocks(ctx, placed)
+    ctx["sections"] = ([("report-problems", "Files skipped")] if ctx["problems"] else []) + [
+        (b["anchor"], b["title"]) for b in ctx["blocks"]]
+    body = "".join(str(b["html"]) for b in ctx["blocks"])
+    has_charts = 'data-chart role="img"' in body
+    ctx["plotly_version"], ctx["plotly_b64"] = plotly_bundle() if has_charts else ("", "")
+    ctx["page_script"] = page_script() if has_charts or 'class="sortable' in body else ""
     html = _environment().get_template(TEMPLATE).render(**ctx)
     return Report(html=html, figures=tuple(figs))
 
 
-def _sections(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+def _core_sections(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+    """The core sections present, as ``(anchor, nav label)`` in page order."""
     figs = ctx["figs"]
     out = []
     if ctx["cards"] or ctx["metrics"]:
@@ -254,9 +274,18 @@ def _sections(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("sweep", "Sweep"))
     if ctx["provenance"] is not None or ctx["notes"]:
         out.append(("provenance", "Data & notes"))
-    if ctx["problems"]:
-        out.insert(0, ("report-problems", "Files skipped"))
     return out
+
+
+def _blocks(ctx: dict[str, Any], placed: list[Placed]) -> list[dict[str, Any]]:
+    """Core sections and panel fragments in page order (core places from :data:`CORE_ORDER`)."""
+    items: list[tuple[int, int, dict[str, Any]]] = []
+    for i, (anchor, label) in enumerate(_core_sections(ctx)):
+        items.append((CORE_ORDER.get(anchor, 1000), i, {"core": True, "anchor": anchor, "title": label, "html": ""}))
+    for j, p in enumerate(placed):
+        items.append((p.order, len(items) + j, {"core": False, "anchor": p.fragment.anchor,
+                                                 "title": p.fragment.title, "html": Markup(p.fragment.html)}))
+    return [b for _, _, b in sorted(items, key=lambda t: (t[0], t[1]))]
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
