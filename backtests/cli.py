@@ -3,6 +3,11 @@
 Each area registers its own click commands from a small module (``cli_data``,
 ``cli_events`` ...); this module only assembles them and turns known errors into
 one-line messages instead of tracebacks.
+
+Commands load lazily: ``catalyst-bt run`` imports ``cli_run`` and what it uses, not the
+event study (scipy), the sweep (pyarrow, dask) or the tearsheet (matplotlib);
+``--help`` and ``--version`` import none of them (the one-line help of each command is
+listed in :data:`_LAZY_COMMANDS`; a test checks it against the command's own docstring).
 """
 
 from __future__ import annotations
@@ -11,10 +16,26 @@ import importlib
 import sys
 
 import click
+from click.utils import make_default_short_help
 
 from data_loaders.errors import UserError
 
-# Modules that each define ``register(group: click.Group) -> None``.
+#: command name -> (module defining ``register(group)``, one-line help shown by ``--help``).
+_LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("backtests.cli_data", "Inspect and fetch price data."),
+    "demo": ("backtests.cli_run", "Run the embedded default end to end, offline, on the seeded SYNTHETIC market."),
+    "events": ("backtests.cli_events",
+               "Catalyst calendars: place them on exchange calendars, extract candidates from articles."),
+    "report": ("backtests.cli_report", "Write OUTDIR/tearsheet.html (self-contained) and OUTDIR/figures/*.png from "
+               "the files catalyst-bt run / study / sweep wrote into OUTDIR."),
+    "run": ("backtests.cli_run", "Run the backtest described by CONFIG (a TOML file; see configs/)."),
+    "study": ("backtests.cli_study",
+              "Event study of CONFIG's catalysts: ARs/CARs vs the benchmark, placebo and SQ tests."),
+    "sweep": ("backtests.cli_sweep", "Sweep the parameters of CONFIG's strategy as its [sweep] section says."),
+}
+
+# Modules that each define ``register(group: click.Group) -> None``; those with no entry in
+# _LAZY_COMMANDS are imported (and registered) at start-up.
 _COMMAND_MODULES: tuple[str, ...] = (
     "backtests.cli_run",
     "backtests.cli_data",
@@ -25,24 +46,79 @@ _COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="catalyst-bt")
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when first used (see the module docstring)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _LAZY_COMMANDS:
+            _register(_LAZY_COMMANDS[cmd_name][0])
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            limit = formatter.width - 6 - len(name)
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit=limit)))
+            else:
+                rows.append((name, make_default_short_help(_LAZY_COMMANDS[name][1], limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _register(name: str) -> None:
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:  # area not built yet
+            return
+        raise
+    before = dict(cli.commands)
+    module.register(cli)
+    # a module imported twice (run + demo) must not register its commands twice
+    for key, command in before.items():
+        cli.commands[key] = command
+
+
+def _version() -> str:
+    """The installed distribution's version, else (a bare checkout) ``setup.cfg``'s."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("catalyst-bt")
+    except metadata.PackageNotFoundError:
+        import configparser
+        from pathlib import Path
+
+        parser = configparser.ConfigParser()
+        parser.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+        return parser.get("metadata", "version", fallback="0+unknown")
+
+
+def _print_version(ctx: click.Context) -> None:
+    click.echo(f"catalyst-bt, version {_version()}")
+    ctx.exit()
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, help="Show the version and exit.",
+              callback=lambda ctx, _param, value: _print_version(ctx) if value and not ctx.resilient_parsing else None)
 def cli() -> None:
     """Backtest dated news catalysts on 9988.HK / BABA against HSTECH."""
 
 
-def _register_all() -> None:
+def _register_eager() -> None:
+    lazy_modules = {module for module, _ in _LAZY_COMMANDS.values()}
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # area not built yet
-                continue
-            raise
-        module.register(cli)
+        if name not in lazy_modules:
+            _register(name)
 
 
-_register_all()
+_register_eager()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from backtests.results import atomic_write_text
-from backtests.runner import load_catalyst_calendar
 from data_loaders.errors import UserError
 from data_loaders.markets import get_listing
 from events.extract import DEFAULT_LISTINGS, extract_article, read_article, render_jsonl, render_toml
@@ -97,6 +96,8 @@ def schedule_cmd(calendar: Path, fill_policy: FillPolicy, listings: tuple[str, .
 
     CALENDAR is a TOML file or the name of a shipped calendar (e.g. alibaba_2025).
     """
+    from backtests.runner import load_catalyst_calendar  # the engine (backtrader) only when scheduling
+
     cal = load_catalyst_calendar(str(calendar))
     wanted = _check_listings(listings) if listings else None
     schedule = build_schedule(cal.catalysts, listings=wanted, fill_policy=fill_policy)

@@ -141,6 +141,16 @@ class ExitRules:
 NO_EXIT_RULES = ExitRules()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _BarArrays:
+    """One fed series' bars as the per-bar loop reads them."""
+
+    open: np.ndarray
+    close: np.ndarray
+    sessions: list[pd.Timestamp]
+    close_utc: list[pd.Timestamp]
+
+
 @dataclass(kw_only=True, slots=True)
 class _Trade:
     key: str
@@ -251,7 +261,7 @@ class CatalystStrategy(bt.Strategy):
         idx = self._index.get(listing)
         if idx is None or self._phase is None:
             return None
-        return float(self.p.ctx.bars(listing).frame["open"].iloc[idx])
+        return float(self._bar_arrays(listing).open[idx])
 
     # ------------------------------------------------------------------ public actions
     def enter(self, listing: str, *, direction: int = 1, notional_base: float,
@@ -402,6 +412,7 @@ class CatalystStrategy(bt.Strategy):
         self._now_utc = pd.Timestamp("1970-01-01", tz="UTC")
         self._hedge_queue: list[tuple[str, str, float, str | None]] = []
         self._ever_traded: set[str] = set(self.p.ctx.traded())
+        self._arrays: dict[str, _BarArrays] = {}
 
     def _completed(self, listing: str) -> int:
         """Number of ``listing``'s sessions whose close is before now."""
@@ -410,12 +421,23 @@ class CatalystStrategy(bt.Strategy):
             return 0
         return idx if listing in self._in_progress else idx + 1
 
+    def _bar_arrays(self, listing: str) -> _BarArrays:
+        """Per-bar values of ``listing`` as numpy arrays and lists (read at every bar; pandas
+        scalar access there costs more than the rest of the step)."""
+        got = self._arrays.get(listing)
+        if got is None:
+            frame = self.p.ctx.bars(listing).frame
+            got = self._arrays[listing] = _BarArrays(
+                open=frame["open"].to_numpy(dtype=float), close=frame["close"].to_numpy(dtype=float),
+                sessions=list(frame.index), close_utc=list(frame["close_utc"]))
+        return got
+
     def _reference_price(self, listing: str) -> float | None:
-        frame = self.p.ctx.bars(listing).frame
+        bars = self._bar_arrays(listing)
         idx = self._index[listing]
         if self._phase == "close":
-            return float(frame["open"].iloc[idx])
-        return float(frame["close"].iloc[idx - 1]) if idx > 0 else None
+            return float(bars.open[idx])
+        return float(bars.close[idx - 1]) if idx > 0 else None
 
     def _submit(self, trade: _Trade, side: Literal["buy", "sell"], units: int, purpose: str,
                 reason: str) -> None:
@@ -424,16 +446,16 @@ class CatalystStrategy(bt.Strategy):
         # made at a close fill at that bar's close (cheat-on-close): see the engine.
         order = (self.buy if side == "buy" else self.sell)(data=self._by_name[listing], size=units,
                                                            coc=self._phase == "close")
-        frame = self.p.ctx.bars(listing).frame
+        bars = self._bar_arrays(listing)
         intent = OrderIntent(
-            listing=listing, side=side, quantity=units, session=frame.index[self._index[listing]],
+            listing=listing, side=side, quantity=units, session=bars.sessions[self._index[listing]],
             point=self._phase, instant_utc=self._now_utc, purpose=purpose, trade_key=trade.key,
             catalyst_id=trade.catalyst_id, reason=reason, role=trade.role)
         self._intents[order.ref] = intent
         if self._phase == "close":
             # backtrader books a cheat-on-close fill one step later, at this bar's close;
             # book it now so the equity marked at this close already holds it.
-            self._apply_fill(intent, float(frame["close"].iloc[self._index[listing]]))
+            self._apply_fill(intent, float(bars.close[self._index[listing]]))
 
     def _apply_fill(self, intent: OrderIntent, price: float) -> None:
         signed = intent.quantity if intent.side == "buy" else -intent.quantity
@@ -458,7 +480,7 @@ class CatalystStrategy(bt.Strategy):
 
     def _session_step(self, listing: str) -> None:
         index = self._index[listing]
-        session = self.p.ctx.bars(listing).frame.index[index]
+        session = self._bar_arrays(listing).sessions[index]
         for trade in [t for t in self._open_trades.values() if t.listing == listing and not t.exiting]:
             if self._phase == "open" and trade.pending_exit is not None:
                 self._exit_trade(trade, trade.pending_exit)
@@ -511,19 +533,19 @@ class CatalystStrategy(bt.Strategy):
     def next(self) -> None:
         self._phase = "close"
         for name in sorted(self._in_progress):
-            frame = self.p.ctx.bars(name).frame
+            bars = self._bar_arrays(name)
             idx = self._index[name]
-            self._now_utc = frame["close_utc"].iloc[idx]
+            self._now_utc = bars.close_utc[idx]
             self._session_step(name)
             self._in_progress.discard(name)
             self._seen[name] = idx + 1
-            self._check_exit_rules(name, idx, float(frame["close"].iloc[idx]))
+            self._check_exit_rules(name, idx, float(bars.close[idx]))
             if name not in self._ever_traded:
                 continue
             if name in self.p.ctx.traded():
-                self.on_session_close(name, frame.index[idx])
+                self.on_session_close(name, bars.sessions[idx])
             # marks for the ledger, not the strategy: every fed series' current bar has closed by now,
             # including one closing at this same instant (HSTECH with 9988.HK) still in _in_progress
-            marks = {sym: float(self.p.ctx.bars(sym).frame["close"].iloc[self._index[sym]])
+            marks = {sym: float(self._bar_arrays(sym).close[self._index[sym]])
                      for sym, units in self._units.items() if units}
-            self.p.ctx.after_close(name, frame.index[idx], self._now_utc, marks)
+            self.p.ctx.after_close(name, bars.sessions[idx], self._now_utc, marks)

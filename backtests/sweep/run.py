@@ -79,7 +79,10 @@ class SweepSpec:
     top
         Best rows reported in the summary.
     chunk_size
-        Combinations per chunk (unit of work and of storage).
+        At most this many combinations per chunk (the unit of work and of storage); a sweep
+        cuts smaller chunks when needed so that every worker gets work (at most
+        ``combinations / workers`` each). ``sweep.parquet`` is written in row groups of
+        ``chunk_size`` rows whatever the chunks, so its bytes do not depend on the workers.
     pbo_blocks
         ``S`` of CSCV (even, >= 2).
     walk_forward_folds
@@ -257,12 +260,25 @@ def run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | None
     # remote Dask workers may not share this disk: their results come back here to be written
     worker_store = None if spec.scheduler else str(store.root)
     max_inflight = 2 * max(runner.workers, 1)
+    # every worker gets work: no chunk larger than combinations / workers
+    task_size = max(1, min(spec.chunk_size, -(-total // max(runner.workers, 1))))
     trials_log = TrialLog()
     engines: collections.Counter[str] = collections.Counter()
     reasons: collections.Counter[str] = collections.Counter()
     computed_rows = reused_rows = trials = 0
     table_tmp = out_dir / f".{TABLE_NAME}.{os.getpid()}.tmp"
     writer: pq.ParquetWriter | None = None
+    buffered: list[pa.Table] = []
+
+    def write_groups(final: bool) -> None:
+        """Write whole row groups of ``spec.chunk_size`` rows (and the rest when ``final``)."""
+        held = sum(t.num_rows for t in buffered)
+        if writer is None or not held or (held < spec.chunk_size and not final):
+            return
+        table = pa.concat_tables(buffered)
+        whole = held if final else held - held % spec.chunk_size
+        writer.write_table(table.slice(0, whole), row_group_size=spec.chunk_size)
+        buffered[:] = [table.slice(whole)] if whole < held else []
     progress = progress_bar(spec.progress, total, runner.description)
     pending: collections.deque[tuple[Chunk, Any]] = collections.deque()
     finished: dict[Any, ChunkResult] = {}
@@ -303,7 +319,8 @@ def run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | None
                 })
                 if writer is None:
                     writer = pq.ParquetWriter(table_tmp, table.schema, compression="zstd")
-                writer.write_table(table)
+                buffered.append(table)
+                write_groups(final=False)
                 trials_log.add(stats, rank_values(metrics[spec.metric], spec.metric))
                 engines.update(engine)
                 reasons.update(r for r in reason if r)
@@ -311,7 +328,7 @@ def run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | None
             progress.advance(chunk.consumed)
 
     try:
-        for chunk in chunks(inputs, space, check, seed, spec.chunk_size):
+        for chunk in chunks(inputs, space, check, seed, task_size):
             todo = [i for i, k in enumerate(chunk.keys) if k not in store]
             fut = None
             if todo:
@@ -342,6 +359,7 @@ def run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | None
         runner.close()
     if writer is None:
         raise SweepSpaceError("no combination passes the constraint; loosen it or widen the grid")
+    write_groups(final=True)
     writer.close()
     table_path = out_dir / TABLE_NAME
     os.replace(table_tmp, table_path)
