@@ -14,6 +14,7 @@ from rich.table import Table
 from backtests.results import atomic_write_text
 from data_loaders.errors import UserError
 from data_loaders.markets import get_listing
+from data_loaders.registry import active_registry
 from events.extract import DEFAULT_LISTINGS, extract_article, read_article, render_jsonl, render_toml
 from events.schedule import FILL_POLICIES, EventSchedule, FillPolicy, ScheduleRow, build_schedule
 
@@ -101,7 +102,7 @@ def schedule_cmd(calendar: Path, fill_policy: FillPolicy, listings: tuple[str, .
     cal = load_catalyst_calendar(str(calendar))
     wanted = _check_listings(listings) if listings else None
     schedule = build_schedule(cal.catalysts, listings=wanted, fill_policy=fill_policy)
-    shown = list(wanted) if wanted else sorted({s for c in cal.catalysts for s in c.listings})
+    shown = list(wanted) if wanted else sorted({s for c in cal.catalysts for s in active_registry().expand_all(c.listings)})
     # Piped output gets a fixed width wide enough for the table (rich falls back to 80).
     _print_schedule(Console(width=None if sys.stdout.isatty() else 120), schedule, shown, fill_policy)
     target = out if out is not None else Path(f"{calendar.stem}_schedule.csv")

@@ -4,7 +4,7 @@ The config's ``[data]`` and ``[events]`` sections are read by :mod:`backtests.co
 this module adds the ``[study]`` section (every key optional)::
 
     [study]
-    listings = ["9988.HK", "BABA"]
+    listings = ["9988.HK", "BABA"]  # symbols, "@issuer" or "@basket" targets
     windows = [[0, 0], [0, 1], [-1, 1], [0, 5], [-5, 10]]
     estimation_sessions = 120
     gap_sessions = 10
@@ -34,17 +34,18 @@ import click
 import pandas as pd
 
 from backtests.cli_options import config_data_options
-from backtests.config import ConfigError, RunConfig, check_keys, load_config
+from backtests.config import ConfigError, RunConfig, check_keys, check_listings, load_config
+from backtests.engine import BacktestSetupError
 from backtests.event_study import (
-    DEFAULT_BENCHMARKS, EventStudyResult, EventStudySpec, EventStudySpecError, format_table, run_event_study,
+    EventStudyResult, EventStudySpec, EventStudySpecError, format_table, run_event_study,
     write_event_study,
 )
 from backtests.runner import load_catalyst_calendar
 from data_loaders.errors import DataError
-from data_loaders.markets import LISTINGS
+from data_loaders.registry import Registry, use_registry
 from data_loaders.schema import DailyBars
 from data_loaders.sources import make_source
-from events.schedule import build_schedule
+from events.schedule import build_schedule, explain_no_rows
 
 SPEC_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(EventStudySpec))
 STUDY_KEYS: tuple[str, ...] = (*SPEC_KEYS, "listings", "benchmarks", "seed", "start", "end", "out")
@@ -79,11 +80,13 @@ class StudyConfig:
     out: Path | None = None
 
 
-def _default_benchmark(listing: str, data_benchmark: str) -> str:
-    bench = LISTINGS.get(data_benchmark)
-    if bench is not None and bench.market.calendar_code == LISTINGS[listing].market.calendar_code:
+def _default_benchmark(listing: str, data_benchmark: str, registry: Registry) -> str:
+    """``[data] benchmark`` when it trades on the listing's calendar, else the listing's
+    declared benchmark (BABA: KWEB), else ``[data] benchmark`` on its own clock."""
+    lst, bench = registry.listings.get(listing), registry.listings.get(data_benchmark)
+    if lst is None or (bench is not None and bench.market.calendar_code == lst.market.calendar_code):
         return data_benchmark
-    return DEFAULT_BENCHMARKS.get(listing, data_benchmark)
+    return lst.benchmark or data_benchmark
 
 
 def parse_study_section(cfg: RunConfig) -> StudyConfig:
@@ -99,23 +102,20 @@ def parse_study_section(cfg: RunConfig) -> StudyConfig:
     problems: list[str] = []
     check_keys("study", table, STUDY_KEYS, problems)
 
-    tradable = sorted(s for s, lst in LISTINGS.items() if lst.tradable)
-    listings = tuple(table.get("listings", ("9988.HK", "BABA")))
-    for sym in listings:
-        if sym not in LISTINGS or not LISTINGS[sym].tradable:
-            problems.append(f"[study] listings: {sym!r} is not a tradable listing; use some of {', '.join(tradable)}")
+    registry = cfg.registry
+    listings = check_listings("study", table.get("listings", ["9988.HK", "BABA"]), registry, problems)
     bench_table = table.get("benchmarks", {})
     if not isinstance(bench_table, dict):
         problems.append("[study] benchmarks must be a table, e.g. [study.benchmarks] BABA = \"KWEB\"")
         bench_table = {}
-    benchmarks = {s: _default_benchmark(s, cfg.data.benchmark) for s in listings if s in LISTINGS}
+    benchmarks = {s: _default_benchmark(s, cfg.data.benchmark, registry) for s in listings}
     for sym, bench in bench_table.items():
         if sym not in listings:
             problems.append(f"[study.benchmarks] {sym!r} is not in [study] listings {list(listings)}; remove it "
                             f"or add the listing")
-        elif bench not in LISTINGS or LISTINGS[bench].market.calendar_code is None:
+        elif bench not in registry.listings or registry.listings[bench].market.calendar_code is None:
             problems.append(f"[study.benchmarks] {sym} = {bench!r} is not an index, ETF or stock symbol; known: "
-                            f"{', '.join(sorted(s for s, lst in LISTINGS.items() if lst.kind != 'fx'))}")
+                            f"{', '.join(sorted(s for s, lst in registry.listings.items() if lst.kind != 'fx'))}")
         else:
             benchmarks[sym] = bench
 
@@ -157,7 +157,18 @@ def parse_study_section(cfg: RunConfig) -> StudyConfig:
 
 def run_study_config(cfg: RunConfig, study: StudyConfig) -> EventStudyResult:
     """Load prices and catalysts as ``cfg`` says and run the study (a symbol that cannot be
-    loaded is reported and its listing's rows fail; the rest goes on)."""
+    loaded is reported and its listing's rows fail; the rest goes on).
+
+    Raises
+    ------
+    BacktestSetupError
+        No catalyst reaches any studied listing (the message says how to aim them).
+    """
+    with use_registry(cfg.registry):
+        return _run_study_config(cfg, study)
+
+
+def _run_study_config(cfg: RunConfig, study: StudyConfig) -> EventStudyResult:
     source = make_source(cfg.data.source, data_dir=cfg.data.dir, seed=cfg.data.seed)
     loaded: dict[str, DailyBars] = {}
     load_problems: list[str] = []
@@ -168,7 +179,11 @@ def run_study_config(cfg: RunConfig, study: StudyConfig) -> EventStudyResult:
             load_problems.append(f"cannot load {sym}: {exc}")
     calendar = load_catalyst_calendar(cfg.events.calendar)
     catalysts = [c for c in calendar if not cfg.events.only or c.id in cfg.events.only]
-    schedule = build_schedule(catalysts, listings=study.listings, fill_policy=cfg.events.fill_policy)
+    schedule = build_schedule(catalysts, listings=study.listings, fill_policy=cfg.events.fill_policy,
+                              apply_to=cfg.events.apply_to)
+    if not schedule.rows:
+        raise BacktestSetupError(f"{cfg.path}: event study: nothing to study — " + explain_no_rows(
+            catalysts, study.listings, calendar=cfg.events.calendar))
     prices = {s: loaded[s] for s in study.listings if s in loaded}
     benchmarks = {s: loaded[b] for s, b in study.benchmarks.items() if b in loaded}
     result = run_event_study(prices, benchmarks, schedule, study.spec, seed=study.seed)

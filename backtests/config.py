@@ -37,11 +37,15 @@ import pandas as pd
 from backtests.costs import CostBook, HKCosts, IndexProxyCosts, USCosts
 from backtests.engine import PortfolioSpec
 from data_loaders.errors import UserError
-from data_loaders.markets import LISTINGS
+from data_loaders.registry import Registry, default_registry
+from data_loaders.registry_file import REGISTRY_TABLES, RegistryError, extend_registry, load_registry_file
 from events.schedule import FILL_POLICIES
+from strategies.cross_listing_lead_lag import lead_lag_listing_problems
 from strategies.registry import STRATEGIES, build_params
 
 SOURCES = ("csv", "akshare", "synthetic")
+# Strategies that trade parity and so need declared cross-listed pairs.
+PAIR_STRATEGIES = ("cross_listing_lead_lag",)
 
 
 class ConfigError(UserError):
@@ -79,15 +83,25 @@ class DataSpec:
     benchmark: str = "HSTECH"
     fx: str = "USDHKD"
     seed: int = 7
+    listings: Path | None = None
+
+
+APPLY_TO = ("named", "all")
 
 
 @dataclass(frozen=True, kw_only=True)
 class EventsSpec:
-    """Which catalysts, scheduled how."""
+    """Which catalysts, scheduled how.
+
+    ``apply_to``: ``"named"`` — a catalyst reaches the listings its calendar entry names
+    (symbols, ``@issuer`` or ``@basket`` targets); ``"all"`` — every catalyst reaches every
+    listing of the run or study (spill-over: "did Alibaba's news move Tencent?").
+    """
 
     calendar: str = "alibaba_2025"
     fill_policy: str = "next_open"
     only: tuple[str, ...] = ()
+    apply_to: str = "named"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +127,7 @@ class RunConfig:
     strategy: StrategySpec | None
     costs: CostBook
     raw: dict[str, Any] = field(repr=False)
+    registry: Registry = field(default_factory=default_registry, repr=False)
 
     def with_overrides(self, *, source: str | None = None, data_dir: Path | None = None) -> "RunConfig":
         """Command-line overrides (``--source``, ``--data-dir``) applied on top of the file."""
@@ -126,7 +141,49 @@ class RunConfig:
         return dataclasses.replace(self, data=data)
 
 
-_TOP = ("run", "data", "events", "portfolio", "strategy", "costs", "study", "sweep", "report")
+_TOP = ("run", "data", "events", "portfolio", "strategy", "costs", "study", "sweep", "report", *REGISTRY_TABLES[1:])
+
+
+def config_registry(doc: dict[str, Any], path: Path, listings_file: Path | None, problems: list[str]) -> Registry:
+    """The shipped registry, plus ``[data] listings`` (a file), plus the config's own
+    ``[[listing]]`` / ``[[pair]]`` / ``[[issuer]]`` / ``[[basket]]`` tables (later wins)."""
+    registry = default_registry()
+    try:
+        if listings_file is not None:
+            registry = load_registry_file(listings_file, base=registry)
+        if any(t in doc for t in REGISTRY_TABLES):
+            registry = extend_registry(registry, doc, origin=str(path))
+    except RegistryError as exc:
+        problems.extend(f"{exc.origin}: {p}" if exc.origin != str(path) else p for p in exc.problems)
+    return registry
+
+
+def check_listings(section: str, symbols: Any, registry: Registry, problems: list[str]) -> tuple[str, ...]:
+    """``symbols`` as a tuple of tradable declared listings (``@`` targets expanded); one
+    problem per bad entry, with the ``[[listing]]`` snippet for an undeclared symbol."""
+    if isinstance(symbols, str) or not isinstance(symbols, (list, tuple)):
+        problems.append(f"[{section}] listings = {symbols!r} must be a list, e.g. listings = [\"9988.HK\", \"BABA\"]")
+        return ()
+    if not symbols:
+        problems.append(f"[{section}] listings is empty; name at least one listing, e.g. listings = [\"9988.HK\"]")
+        return ()
+    out: list[str] = []
+    for target in symbols:
+        if isinstance(target, str) and target.startswith("@"):
+            try:
+                out.extend(registry.expand(target))
+            except UserError as exc:
+                problems.append(f"[{section}] listings: {exc}")
+            continue
+        if not isinstance(target, str) or target not in registry.listings:
+            problems.append(f"[{section}] listings: {registry.unknown_symbol_message(target)}")
+        elif not registry.listings[target].tradable:
+            problems.append(f"[{section}] listings: {target!r} is not a tradable listing (it is an "
+                            f"{registry.listings[target].kind} series); use some of "
+                            f"{', '.join(registry.tradable_symbols())}")
+        else:
+            out.append(target)
+    return tuple(dict.fromkeys(out))
 
 
 def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True) -> RunConfig:
@@ -143,26 +200,38 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
         problems.append(f"[run] start {start:%Y-%m-%d} is not before end {end:%Y-%m-%d}")
 
     d = doc.get("data", {})
-    check_keys("data", d, ("source", "dir", "benchmark", "fx", "seed"), problems)
+    check_keys("data", d, ("source", "dir", "benchmark", "fx", "seed", "listings"), problems)
     source = d.get("source", "csv")
     if source not in SOURCES:
         problems.append(f"[data] source = {source!r}; allowed: {', '.join(SOURCES)}")
+    listings_file = None
+    if "listings" in d:
+        if isinstance(d["listings"], str) and d["listings"]:
+            listings_file = (base / d["listings"]).resolve()
+        else:
+            problems.append(f"[data] listings = {d['listings']!r} must be the path of a TOML file of "
+                            "[[listing]] tables, e.g. listings = \"my_listings.toml\"")
+    registry = config_registry(doc, path, listings_file, problems)
     for key in ("benchmark", "fx"):
-        if key in d and d[key] not in LISTINGS:
-            problems.append(f"[data] {key} = {d[key]!r} is not a known symbol; known: {', '.join(sorted(LISTINGS))}")
+        if key in d and d[key] not in registry.listings:
+            problems.append(f"[data] {key} = {d[key]!r}: {registry.unknown_symbol_message(d[key])}")
     data = DataSpec(source=source, dir=(base / d["dir"]).resolve() if "dir" in d else None,
                     benchmark=d.get("benchmark", "HSTECH"), fx=d.get("fx", "USDHKD"),
-                    seed=int(d.get("seed", 7)))
+                    seed=int(d.get("seed", 7)), listings=listings_file)
 
     e = doc.get("events", {})
-    check_keys("events", e, ("calendar", "fill_policy", "only"), problems)
+    check_keys("events", e, ("calendar", "fill_policy", "only", "apply_to"), problems)
     policy = e.get("fill_policy", "next_open")
     if policy not in FILL_POLICIES:
         problems.append(f"[events] fill_policy = {policy!r}; allowed: {', '.join(FILL_POLICIES)}")
+    apply_to = e.get("apply_to", "named")
+    if apply_to not in APPLY_TO:
+        problems.append(f"[events] apply_to = {apply_to!r}; allowed: named (each catalyst reaches the listings it "
+                        "names) or all (every catalyst reaches every listing of the run: spill-over)")
     calendar = str(e.get("calendar", "alibaba_2025"))
     if calendar.endswith(".toml") and not Path(calendar).is_absolute():
         calendar = str((base / calendar).resolve())
-    events = EventsSpec(calendar=calendar, fill_policy=policy, only=tuple(e.get("only", ())))
+    events = EventsSpec(calendar=calendar, fill_policy=policy, only=tuple(e.get("only", ())), apply_to=apply_to)
 
     p = doc.get("portfolio", {})
     check_keys("portfolio", p, ("base_currency", "initial_cash", "slippage_bps", "allow_short"), problems)
@@ -214,18 +283,18 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
             except ValueError as exc:
                 msg = str(exc)
                 problems.append(msg if msg.startswith("[") else f"[strategy.params] {msg}")
-        listings = tuple(s.get("listings", ("9988.HK", "BABA")))
-        tradable = sorted(sym for sym, lst in LISTINGS.items() if lst.tradable)
-        for sym in listings:
-            if sym not in LISTINGS or not LISTINGS[sym].tradable:
-                problems.append(f"[strategy] listings: {sym!r} is not a tradable listing; use one of {', '.join(tradable)}")
+        listings = check_listings("strategy", s.get("listings", ["9988.HK", "BABA"]), registry, problems)
+        traded = getattr(params, "strategy", name) if name == "benchmark_hedged" else name
+        if traded in PAIR_STRATEGIES and listings:
+            problems.extend(lead_lag_listing_problems(listings, registry))
         strategy = StrategySpec(name=name, listings=listings, params=params)
 
     if problems:
         raise ConfigError(str(path), problems)
     assert start is not None and end is not None
     return RunConfig(path=path, name=str(run.get("name", path.stem)), start=start, end=end, data=data,
-                     events=events, portfolio=portfolio, strategy=strategy, costs=costs, raw=doc)
+                     events=events, portfolio=portfolio, strategy=strategy, costs=costs, raw=doc,
+                     registry=registry)
 
 
 def load_config(path: str | Path, *, need_strategy: bool = True) -> RunConfig:

@@ -20,10 +20,11 @@ from backtests.engine import BacktestSetupError, require_tradable_bars, run_back
 from backtests.fx import FxRates
 from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
 from data_loaders.markets import get_listing
+from data_loaders.registry import use_registry
 from data_loaders.schema import DailyBars, DataIssue
 from data_loaders.sources import make_source
 from events.calendar_file import CatalystCalendar, default_calendar_path, load_calendar
-from events.schedule import EventSchedule, build_schedule
+from events.schedule import EventSchedule, build_schedule, explain_no_rows
 from strategies.registry import resolve
 
 Progress = Callable[[str], None]
@@ -67,7 +68,14 @@ class LoadedInputs:
 
 def load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progress = lambda _: None,
                 cache_dir: Path | None = None) -> LoadedInputs:
-    """Load bars for ``listings``, the benchmark and FX, and schedule the calendar's catalysts."""
+    """Load bars for ``listings``, the benchmark and FX, and schedule the calendar's catalysts
+    (with the config's listing registry active)."""
+    with use_registry(cfg.registry):
+        return _load_inputs(cfg, listings=listings, progress=progress, cache_dir=cache_dir)
+
+
+def _load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progress,
+                 cache_dir: Path | None) -> LoadedInputs:
     source = make_source(cfg.data.source, data_dir=cfg.data.dir, cache_dir=cache_dir, seed=cfg.data.seed)
     bars = {}
     for sym in listings:
@@ -90,17 +98,35 @@ def load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progress
             raise BacktestSetupError(f"{cfg.path}: [events] only names {cid!r}, which is not in calendar "
                                      f"{cfg.events.calendar!r}{hint} Known: {', '.join(known)}")
     catalysts = [c for c in calendar if not cfg.events.only or c.id in cfg.events.only]
-    schedule = build_schedule(catalysts, listings=listings, fill_policy=cfg.events.fill_policy)
+    schedule = build_schedule(catalysts, listings=listings, fill_policy=cfg.events.fill_policy,
+                              apply_to=cfg.events.apply_to)
     return LoadedInputs(bars=bars, benchmark=benchmark, fx=fx, calendar=calendar, schedule=schedule)
 
 
 def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lambda _: None,
                cache_dir: Path | None = None) -> tuple[BacktestResult, LoadedInputs]:
-    """Run the config's backtest and (when ``out_dir``) write its files."""
+    """Run the config's backtest and (when ``out_dir``) write its files.
+
+    Raises
+    ------
+    BacktestSetupError
+        Among others, when the strategy trades on catalysts and none of the calendar's
+        catalysts reaches the strategy's listings (the message says how to aim them).
+    """
     if cfg.strategy is None:
         raise BacktestSetupError(f"{cfg.path}: no [strategy] section to run")
+    with use_registry(cfg.registry):
+        return _run_config(cfg, out_dir=out_dir, progress=progress, cache_dir=cache_dir)
+
+
+def _run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress,
+                cache_dir: Path | None) -> tuple[BacktestResult, LoadedInputs]:
+    assert cfg.strategy is not None
     inputs = load_inputs(cfg, listings=cfg.strategy.listings, progress=progress, cache_dir=cache_dir)
     resolved = resolve(cfg.strategy.name, cfg.strategy.params)
+    if resolved.strategy.uses_catalysts and not inputs.schedule.rows:
+        raise BacktestSetupError(f"{cfg.path}: nothing to trade — " + explain_no_rows(
+            inputs.schedule.catalysts, cfg.strategy.listings, calendar=cfg.events.calendar))
     require_tradable_bars(inputs.bars)
     check_board_lots(resolved.config, inputs, base_currency=cfg.portfolio.base_currency)
     progress(f"running {cfg.strategy.name}")

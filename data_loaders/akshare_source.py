@@ -60,10 +60,10 @@ EASTMONEY_FX_COLUMNS: Mapping[str, str] = {
     "日期": "date", "今开": "open", "最高": "high", "最低": "low", "最新价": "close",
 }
 
-# Eastmoney prefixes US tickers with a venue code: 105 Nasdaq, 106 NYSE, 107 NYSE Arca/AMEX.
-_EASTMONEY_US_VENUE: Mapping[str, str] = {"BABA": "106", "AAPL": "105", "QQQ": "105", "KWEB": "107"}
-# Sina's names for indices; a listing missing here has no akshare route.
-_SINA_INDEX_SYMBOL: Mapping[str, str] = {"HSTECH": "HSTECH", "HSI": "HSI", "IXIC": ".IXIC"}
+# Upstream symbols come from the listing registry (``upstream = { eastmoney = "106.BABA" }``)
+# where the rule below does not fit: Eastmoney prefixes US tickers with a venue code
+# (105 Nasdaq, 106 NYSE, 107 NYSE Arca/AMEX) that the ticker alone does not tell, and
+# Sina names indices its own way (".IXIC").
 
 _HELP = "Check the network, or use --data-dir DIR with CSV files / --source synthetic"
 
@@ -143,33 +143,35 @@ def akshare_routes(listing: Listing) -> tuple[AkshareRoute, ...]:
         No akshare function is mapped for this listing.
     """
     sym = listing.symbol
+    eastmoney, sina = listing.upstream_symbol("eastmoney"), listing.upstream_symbol("sina")
     routes: tuple[AkshareRoute, ...] = ()
-    if listing.market.code == "HK" and listing.kind == "stock":
-        code = sym.split(".")[0].zfill(5)  # "9988.HK" -> "09988"
+    if listing.market.code == "HK" and listing.kind in ("stock", "etf"):
+        code = eastmoney or sym.split(".")[0].zfill(5)  # rule: "9988.HK" -> "09988"
         routes = (
             AkshareRoute(function="stock_hk_hist", symbol=code, columns=EASTMONEY_HIST_COLUMNS,
                          takes_adjust=True, takes_range=True),
-            AkshareRoute(function="stock_hk_daily", symbol=code, columns=SINA_DAILY_COLUMNS, takes_adjust=True),
+            AkshareRoute(function="stock_hk_daily", symbol=sina or code, columns=SINA_DAILY_COLUMNS,
+                         takes_adjust=True),
         )
-    elif listing.market.code == "HK" and listing.kind == "index" and sym in _SINA_INDEX_SYMBOL:
-        routes = (AkshareRoute(function="stock_hk_index_daily_sina", symbol=_SINA_INDEX_SYMBOL[sym],
-                               columns=SINA_DAILY_COLUMNS),)
-    elif listing.market.code == "US" and listing.kind == "index" and sym in _SINA_INDEX_SYMBOL:
-        routes = (AkshareRoute(function="index_us_stock_sina", symbol=_SINA_INDEX_SYMBOL[sym],
-                               columns=SINA_DAILY_COLUMNS),)
-    elif listing.market.code == "US":
-        sina = AkshareRoute(function="stock_us_daily", symbol=sym, columns=SINA_DAILY_COLUMNS, takes_adjust=True)
-        if sym in _EASTMONEY_US_VENUE:
-            routes = (AkshareRoute(function="stock_us_hist", symbol=f"{_EASTMONEY_US_VENUE[sym]}.{sym}",
-                                   columns=EASTMONEY_HIST_COLUMNS, takes_adjust=True, takes_range=True), sina)
+    elif listing.market.code == "HK" and listing.kind == "index" and sina:
+        routes = (AkshareRoute(function="stock_hk_index_daily_sina", symbol=sina, columns=SINA_DAILY_COLUMNS),)
+    elif listing.market.code == "US" and listing.kind == "index" and sina:
+        routes = (AkshareRoute(function="index_us_stock_sina", symbol=sina, columns=SINA_DAILY_COLUMNS),)
+    elif listing.market.code == "US" and listing.kind != "index":
+        sina_route = AkshareRoute(function="stock_us_daily", symbol=sina or sym, columns=SINA_DAILY_COLUMNS,
+                                  takes_adjust=True)
+        if eastmoney:
+            routes = (AkshareRoute(function="stock_us_hist", symbol=eastmoney, columns=EASTMONEY_HIST_COLUMNS,
+                                   takes_adjust=True, takes_range=True), sina_route)
         else:
-            routes = (sina,)
+            routes = (sina_route,)
     elif listing.kind == "fx":
         routes = (AkshareRoute(function="forex_hist_em", symbol=sym, columns=EASTMONEY_FX_COLUMNS),)
     if not routes:
         raise SourceUnavailableError(
-            f"akshare has no mapping for {sym}; use --data-dir DIR with a {sym}.csv file, "
-            f"or --source synthetic")
+            f"akshare has no mapping for {sym}; use --data-dir DIR with a {sym}.csv file, or --source "
+            f"synthetic, or declare the upstream symbol in its [[listing]] (upstream = {{ sina = \"...\" }} "
+            f"for an index)")
     return routes
 
 

@@ -2,17 +2,17 @@
 
 A :class:`Market` names its exchange calendar, time zone and currency; a
 :class:`Listing` is one tradable (or reference) instrument on a market with its board
-lot and the symbols upstream sources use for it. Cost schedules live with the engine
-(``backtests.costs``) keyed by ``Market.code``.
+lot, its issuer and the symbols upstream sources use for it. Which markets and listings
+exist is data: ``data_loaders/data/listings.toml`` plus what a config declares, read by
+:mod:`data_loaders.registry`. Cost schedules live with the engine (``backtests.costs``)
+keyed by ``Market.code``.
 """
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
-
-from data_loaders.errors import UnknownSymbolError
 
 InstrumentKind = Literal["stock", "adr", "index", "etf", "fx"]
 
@@ -45,14 +45,6 @@ class Market:
     moc_cutoff_minutes: int = 0
 
 
-HK = Market(code="HK", calendar_code="XHKG", tz="Asia/Hong_Kong", currency="HKD")
-US = Market(code="US", calendar_code="XNYS", tz="America/New_York", currency="USD",
-            moc_cutoff_minutes=10)
-FX = Market(code="FX", calendar_code=None, tz="UTC", currency="HKD")
-
-MARKETS: dict[str, Market] = {m.code: m for m in (HK, US, FX)}
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Listing:
     """One instrument: what it is, where it trades, how it is ordered.
@@ -68,20 +60,35 @@ class Listing:
     lot_size_shares
         Board lot: orders are whole multiples of it (1 on US markets).
     shares_per_unit
-        Ordinary shares one unit represents (8 for the BABA ADS, else 1).
+        Ordinary shares one unit represents (8 for the BABA ADS, else 1); set from the
+        registry's declared ``[[pair]]``, never guessed.
     underlying
-        For an ADR, the ordinary listing it represents.
+        For an ADR in a declared pair, the ordinary listing it represents.
     name
         Human-readable name.
+    issuer
+        Id of the issuer (``"alibaba"``): listings of one issuer are one firm. ``None``
+        for indices, ETFs and FX.
+    aliases
+        Other names people write for this listing (used to read articles).
+    benchmark
+        Default event-study benchmark (``None``: the run's ``[data] benchmark``).
+    upstream
+        Symbols upstream sources use when the documented rule does not fit, as
+        ``(("eastmoney", "106.BABA"), ...)``.
     """
 
     symbol: str
     market: Market
     kind: InstrumentKind
     lot_size_shares: int = 1
-    shares_per_unit: int = 1
+    shares_per_unit: float = 1
     underlying: str | None = None
     name: str = ""
+    issuer: str | None = None
+    aliases: tuple[str, ...] = ()
+    benchmark: str | None = None
+    upstream: tuple[tuple[str, str], ...] = ()
 
     @property
     def currency(self) -> str:
@@ -91,53 +98,50 @@ class Listing:
     def tradable(self) -> bool:
         return self.kind in ("stock", "adr", "etf")
 
-
-def _hk(symbol: str, lot: int, name: str) -> Listing:
-    return Listing(symbol=symbol, market=HK, kind="stock", lot_size_shares=lot, name=name)
-
-
-def _us(symbol: str, kind: InstrumentKind, name: str) -> Listing:
-    return Listing(symbol=symbol, market=US, kind=kind, name=name)
+    def upstream_symbol(self, source: str) -> str | None:
+        """The symbol ``source`` ("eastmoney", "sina") uses, when declared."""
+        return dict(self.upstream).get(source)
 
 
-LISTINGS: dict[str, Listing] = {
-    listing.symbol: listing
-    for listing in (
-        _hk("9988.HK", 100, "Alibaba Group (HK ordinary shares)"),
-        _hk("0700.HK", 100, "Tencent"),
-        _hk("1810.HK", 200, "Xiaomi"),
-        _hk("1024.HK", 100, "Kuaishou"),
-        _hk("3690.HK", 100, "Meituan"),
-        _hk("9618.HK", 50, "JD.com"),
-        _hk("9888.HK", 50, "Baidu"),
-        Listing(symbol="HSTECH", market=HK, kind="index", name="Hang Seng TECH Index"),
-        Listing(symbol="HSI", market=HK, kind="index", name="Hang Seng Index"),
-        Listing(
-            symbol="BABA", market=US, kind="adr", shares_per_unit=8, underlying="9988.HK",
-            name="Alibaba Group ADS (1 ADS = 8 shares)",
-        ),
-        _us("AAPL", "stock", "Apple"),
-        _us("IXIC", "index", "Nasdaq Composite"),
-        _us("QQQ", "etf", "Invesco QQQ Trust"),
-        _us("KWEB", "etf", "KraneShares CSI China Internet ETF"),
-        Listing(symbol="USDHKD", market=FX, kind="fx", name="HKD per USD"),
-    )
-}
+class _ActiveListings(Mapping[str, Listing]):
+    """``LISTINGS``: a read-only view of the active registry's listings (see
+    :mod:`data_loaders.registry`), so user-declared listings are seen everywhere."""
+
+    def _listings(self) -> Mapping[str, Listing]:
+        from data_loaders.registry import active_registry
+
+        return active_registry().listings
+
+    def __getitem__(self, symbol: str) -> Listing:
+        return self._listings()[symbol]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._listings())
+
+    def __len__(self) -> int:
+        return len(self._listings())
+
+
+LISTINGS: Mapping[str, Listing] = _ActiveListings()
 
 
 def get_listing(symbol: str) -> Listing:
-    """Return the :class:`Listing` for ``symbol``.
+    """Return the :class:`Listing` for ``symbol`` from the active registry.
 
     Raises
     ------
     UnknownSymbolError
-        With the closest known symbols as suggestions.
+        With the closest known symbols and the ``[[listing]]`` table that declares it.
     """
-    try:
-        return LISTINGS[symbol]
-    except KeyError:
-        near = difflib.get_close_matches(symbol.upper(), list(LISTINGS), n=3)
-        hint = f" Did you mean {', '.join(near)}?" if near else ""
-        raise UnknownSymbolError(
-            f"unknown symbol {symbol!r}.{hint} Known symbols: {', '.join(sorted(LISTINGS))}."
-        ) from None
+    from data_loaders.registry import active_registry
+
+    return active_registry().listing(symbol)
+
+
+def __getattr__(name: str) -> Market:
+    """``HK``, ``US`` and ``FX``: the shipped markets (declared in ``data/listings.toml``)."""
+    if name in ("HK", "US", "FX"):
+        from data_loaders.registry import default_registry
+
+        return default_registry().markets[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,9 @@ import pandas as pd
 from data_loaders.calendars import session_closes_utc, sessions_between
 from data_loaders.errors import SourceUnavailableError
 from data_loaders.markets import get_listing
+from data_loaders.registry import active_registry
 from data_loaders.schema import Adjustment, DailyBars
+from data_loaders.synthetic_pairs import pair_tables
 from data_loaders.validation import normalise_bars, restrict_bars
 
 DEFAULT_SEED = 3  # a path that stays in a plausible price range
@@ -200,7 +202,7 @@ class GroundTruth:
         return float(self.listing_jumps(symbol).get(pd.Timestamp(session), 0.0))
 
 
-def _mean_reverting(innovations: np.ndarray, kappa: float) -> np.ndarray:
+def mean_reverting(innovations: np.ndarray, kappa: float) -> np.ndarray:
     """x_k = (1 - kappa) x_{k-1} + innovation_k, from x_{-1} = 0."""
     out = np.empty(len(innovations))
     level = 0.0
@@ -284,9 +286,13 @@ class SyntheticMarket:
         """
         listing = get_listing(symbol)
         if symbol not in self._tables:
-            raise SourceUnavailableError(
-                f"the synthetic market has only {', '.join(SYNTHETIC_SYMBOLS)}, not {symbol}; "
-                f"use --data-dir DIR with a {symbol}.csv file or --source akshare")
+            pair = next(iter(active_registry().pairs_of(symbol)), None)
+            if pair is None:
+                raise SourceUnavailableError(
+                    f"the synthetic market has only {', '.join(SYNTHETIC_SYMBOLS)}, not {symbol} (besides both "
+                    f"listings of any declared cross-listed pair, e.g. JD and 9618.HK); use --data-dir DIR with "
+                    f"a {symbol}.csv file or --source akshare")
+            self._tables.update(pair_tables(self, pair))
         lo = pd.Timestamp(start) if start is not None else None
         hi = pd.Timestamp(end) if end is not None else None
         if (lo is not None and lo > self.end) or (hi is not None and hi < self.start):
@@ -328,9 +334,9 @@ class SyntheticMarket:
         jump = self._jump_steps(timeline, hk, us, hk_close, us_close)
 
         kappa = np.log(2) / (2 * p.half_life_sessions)  # per timeline step
-        market = _mean_reverting(dm, kappa)
-        idio = _mean_reverting(de_baba + jump, kappa)
-        idio_kweb = _mean_reverting(de_kweb, kappa)
+        market = mean_reverting(dm, kappa)
+        idio = mean_reverting(de_baba + jump, kappa)
+        idio_kweb = mean_reverting(de_kweb, kappa)
         alibaba = p.betas["9988.HK"] * market + idio    # log value of one 9988.HK share
         kweb = p.betas["KWEB"] * market + idio_kweb
         d_market = np.diff(market, prepend=0.0)
@@ -350,6 +356,8 @@ class SyntheticMarket:
         for j in range(1, len(us)):
             parity[j] = p.parity_ar * parity[j - 1] + shocks[j]
 
+        self._model = SimpleNamespace(hk=hk, us=us, k_hk=k_hk, k_us=k_us, market=market, kappa=kappa,
+                                      log_fx=log_fx, n=n)
         lv = p.start_levels
         hk0 = np.log(lv["9988.HK"]) - alibaba[k_hk[0]]
         hstech0 = np.log(lv["HSTECH"]) - market[k_hk[0]]
@@ -358,13 +366,13 @@ class SyntheticMarket:
         baba_open_offset = np.log(ADS_RATIO) + hk0 - log_fx + np.concatenate([[parity[0]], parity[:-1]])
 
         tables = {
-            "HSTECH": self._bars_table(rng, hk, k_hk, market, d_market, hstech0, 0.0, 0.006,
+            "HSTECH": self.bars_table(rng, hk, k_hk, market, d_market, hstech0, 0.0, 0.006,
                                        volume=3.0e9, tick=0.01),
-            "9988.HK": self._bars_table(rng, hk, k_hk, alibaba, cont_hk, hk0, 0.0, 0.008,
+            "9988.HK": self.bars_table(rng, hk, k_hk, alibaba, cont_hk, hk0, 0.0, 0.008,
                                         volume=4.0e7, tick=None, lot=100),
-            "BABA": self._bars_table(rng, us, k_us, alibaba, cont_hk, baba_offset, baba_open_offset - baba_offset,
+            "BABA": self.bars_table(rng, us, k_us, alibaba, cont_hk, baba_offset, baba_open_offset - baba_offset,
                                      0.008, volume=1.5e7, tick=0.01),
-            "KWEB": self._bars_table(rng, us, k_us, kweb, cont_kweb, kweb0, 0.0, 0.006,
+            "KWEB": self.bars_table(rng, us, k_us, kweb, cont_kweb, kweb0, 0.0, 0.006,
                                      volume=1.2e7, tick=0.01),
             "USDHKD": fx[(fx["date"] >= self.start) & (fx["date"] <= self.end)].reset_index(drop=True),
         }
@@ -399,7 +407,7 @@ class SyntheticMarket:
             out[k] += jmp.jump_log
         return out
 
-    def _bars_table(
+    def bars_table(
         self, rng: np.random.Generator, sessions: pd.DatetimeIndex, steps: np.ndarray, level: np.ndarray,
         cont: np.ndarray, offset: np.ndarray | float, open_shift: np.ndarray | float, range_sd: float,
         *, volume: float, tick: float | None, lot: int = 1,

@@ -55,7 +55,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import pandas as pd
 
 from data_loaders.errors import UserError
-from data_loaders.markets import LISTINGS
+from data_loaders.registry import active_registry
 from events.catalyst import CATALYST_KINDS, PRECISIONS, Catalyst, Source
 
 DEFAULT_CALENDAR_NAME = "alibaba_2025.toml"
@@ -69,7 +69,6 @@ SOURCE_KEYS: tuple[str, ...] = ("article", "publisher", "published", "span")
 _REQUIRED: tuple[str, ...] = ("id", "headline", "published_at", "precision", "kind", "listings", "source")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _HEADER_RE = re.compile(r"^[ \t]*\[\[[ \t]*catalyst[ \t]*\]\]", re.MULTILINE)
-TRADABLE_LISTINGS: tuple[str, ...] = tuple(s for s, lst in LISTINGS.items() if lst.tradable)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -370,17 +369,27 @@ class _EntryChecker:
         if value is None:
             return None
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            self.add("listings", value, "must be a non-empty list of symbols", 'write listings = ["9988.HK", "BABA"]')
+            self.add("listings", value, "must be a non-empty list of symbols", 'write listings = ["9988.HK", "BABA"] (symbols, "@issuer" or "@basket" targets)')
             return None
         ok = True
+        registry = active_registry()
+        tradable = registry.tradable_symbols()
         for sym in value:
-            if sym not in LISTINGS:
+            if sym.startswith("@"):
+                try:
+                    registry.expand(sym)
+                except UserError as exc:
+                    self.add("listings", sym, str(exc).split(" Baskets:")[0],
+                             "use a declared @issuer or @basket, or declare it in the registry")
+                    ok = False
+            elif sym not in registry.listings:
                 self.add("listings", sym, "unknown listing",
-                         f"use a tradable symbol{_did_you_mean(sym.upper(), TRADABLE_LISTINGS)}; "
-                         f"known: {', '.join(TRADABLE_LISTINGS)}")
+                         f"use a tradable symbol{_did_you_mean(sym.upper(), tradable)}, an @issuer or @basket "
+                         f"target, or declare the listing with [[listing]] in your config; known: "
+                         f"{', '.join(tradable)}")
                 ok = False
-            elif not LISTINGS[sym].tradable:
-                self.add("listings", sym, f"{sym} is not tradable (it is an {LISTINGS[sym].kind} series)",
+            elif not registry.listings[sym].tradable:
+                self.add("listings", sym, f"{sym} is not tradable (it is an {registry.listings[sym].kind} series)",
                          "name the stocks / ADRs the news concerns; benchmarks are chosen by the study")
                 ok = False
         if len(set(value)) != len(value):

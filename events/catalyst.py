@@ -65,7 +65,9 @@ class Catalyst:
     kind
         product, partnership, earnings, capex, macro, flow or other.
     listings
-        Canonical symbols it concerns ("9988.HK", "BABA").
+        Targets it concerns, as written in the calendar: symbols ("9988.HK", "BABA"),
+        issuers ("@alibaba") or baskets ("@china_internet"); the schedule expands them
+        with the active listing registry (:mod:`data_loaders.registry`).
     expected_sign
         +1, -1 or None (no prior).
     scheduled

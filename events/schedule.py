@@ -30,6 +30,7 @@ import pandas as pd
 from data_loaders.calendars import exchange_calendar
 from data_loaders.errors import UserError
 from data_loaders.markets import Listing, get_listing
+from data_loaders.registry import active_registry
 from events.catalyst import Catalyst
 
 FillPolicy = Literal["next_open", "same_close"]
@@ -183,17 +184,27 @@ class EventSchedule:
 
 
 def build_schedule(catalysts: Iterable[Catalyst], listings: Sequence[str] | None = None,
-                   fill_policy: FillPolicy = "next_open") -> EventSchedule:
+                   fill_policy: FillPolicy = "next_open", apply_to: str = "named") -> EventSchedule:
     """Schedule every catalyst on each listing it concerns (restricted to ``listings``).
+
+    A catalyst concerns the listings its targets expand to in the active registry
+    (``"0700.HK"``, ``"@alibaba"``, ``"@china_internet"``); with ``apply_to="all"`` it
+    concerns every listing in ``listings`` instead (spill-over studies).
 
     A catalyst that cannot be placed is reported in ``problems``; the rest go on.
     Rows are ordered by first-trade instant, then catalyst id, then listing.
     """
+    if apply_to not in ("named", "all"):
+        raise ValueError(f"apply_to = {apply_to!r}; use 'named' or 'all'")
+    if apply_to == "all" and listings is None:
+        raise ValueError("apply_to='all' needs the listings to aim the catalysts at")
+    registry = active_registry()
     rows: list[ScheduleRow] = []
     problems: list[str] = []
     catalysts = tuple(catalysts)
     for cat in catalysts:
-        for sym in cat.listings:
+        targets = tuple(listings) if apply_to == "all" else registry.expand_all(cat.listings)
+        for sym in targets:
             if listings is not None and sym not in listings:
                 continue
             try:
@@ -202,3 +213,15 @@ def build_schedule(catalysts: Iterable[Catalyst], listings: Sequence[str] | None
                 problems.append(str(exc))
     rows.sort(key=lambda r: (r.first_trade_utc, r.catalyst_id, r.listing))
     return EventSchedule(rows=tuple(rows), problems=tuple(problems), catalysts=catalysts)
+
+
+def explain_no_rows(catalysts: Sequence[Catalyst], listings: Sequence[str], *, calendar: str) -> str:
+    """Why a schedule aimed at ``listings`` has no row, and what to change."""
+    if not catalysts:
+        return f"calendar {calendar!r} has no catalyst in this selection ([events] only?)"
+    registry = active_registry()
+    named = sorted({s for c in catalysts for s in registry.expand_all(c.listings)})
+    return (f"no catalyst of calendar {calendar!r} concerns {', '.join(listings)}: its "
+            f"{len(catalysts)} catalyst(s) name {', '.join(named)}. To test whether this news moved "
+            f"other listings (spill-over), set [events] apply_to = \"all\"; or add the listings "
+            f"(or an @issuer / @basket target) to the catalysts' listings in the calendar")

@@ -178,6 +178,8 @@ class CatalystStrategy(bt.Strategy):
     """
 
     params = (("ctx", None), ("config", None), ("hedge", None))
+    #: Whether the strategy trades on catalysts (a run whose schedule is empty is refused).
+    uses_catalysts: bool = True
 
     # ------------------------------------------------------------------ public hooks
     def on_catalyst(self, event: ScheduleRow, listing: str) -> None:

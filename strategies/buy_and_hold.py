@@ -43,6 +43,8 @@ class BuyAndHoldParams:
 class BuyAndHold(CatalystStrategy):
     """Hold the listings (or the benchmark) from the second session to the end."""
 
+    uses_catalysts = False
+
     def on_session_open(self, listing: str, session: pd.Timestamp) -> None:
         cfg: BuyAndHoldParams = self.config
         targets = self.traded_listings if cfg.instrument == "listings" else (self.benchmark_symbol,)

@@ -7,6 +7,12 @@ had a session yet. At the lagging listing's first-trade point this strategy comp
 last close with the price the leader implies through ADR parity
 (``BABA_usd = 8 × 9988.HK_hkd / USDHKD``, FX known now), and trades the gap.
 
+Parity only exists between two listings of one company whose ratio is declared: the
+strategy trades declared ``[[pair]]`` s of the listing registry (BABA/9988.HK 8, JD/9618.HK 2,
+BIDU/9888.HK 8 ... or a pair the user declares) and nothing else; a config that names a
+listing without its declared partner is refused before any work
+(:func:`lead_lag_listing_problems`).
+
 A listing counts as having reacted when its day-0 session has closed before now; the
 lagging one has not yet closed a session since the news. The parity premium of
 ordinary times (median about -0.1% in 2023–2025, MARKETS.md) is not subtracted.
@@ -16,7 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from data_loaders.markets import get_listing
+from collections.abc import Sequence
+
+from data_loaders.registry import Pair, Registry, active_registry
 from events.schedule import ScheduleRow
 from strategies.base import CatalystStrategy, ExitRules
 from strategies.params import check_kinds, check_positive, check_positive_int
@@ -59,19 +67,36 @@ class CrossListingLeadLagParams:
         ExitRules(stop_loss_pct=self.stop_loss_pct)
 
 
-def parity_gap(*, lagger: str, lagger_close: float, leader: str, leader_close: float,
+def parity_gap(*, pair: Pair, lagger: str, lagger_close: float, leader_close: float,
                hkd_per_usd: float) -> float:
     """Leader-implied price of the lagging listing over its last close, minus one.
 
-    Prices in each listing's own currency; ``hkd_per_usd`` converts between them and the
-    ADR ratio comes from ``Listing.shares_per_unit`` (8 for BABA).
+    Prices in each listing's own currency (ADR in USD, ordinary in HKD); ``hkd_per_usd``
+    converts between them and the ratio is the declared ``pair.shares_per_adr``.
     """
-    lag, lead = get_listing(lagger), get_listing(leader)
-    leader_in_shares = leader_close / lead.shares_per_unit  # price of one ordinary share
-    if lead.currency != lag.currency:
-        leader_in_shares *= hkd_per_usd if lag.currency == "HKD" else 1.0 / hkd_per_usd
-    implied = leader_in_shares * lag.shares_per_unit
+    if lagger == pair.adr:      # ADR implied by the ordinary shares
+        implied = pair.shares_per_adr * leader_close / hkd_per_usd
+    elif lagger == pair.ordinary:  # ordinary implied by the ADR
+        implied = leader_close / pair.shares_per_adr * hkd_per_usd
+    else:
+        raise ValueError(f"{lagger} is not a listing of the pair {pair.label()}")
     return implied / lagger_close - 1.0
+
+
+def lead_lag_listing_problems(listings: Sequence[str], registry: Registry) -> list[str]:
+    """Why ``listings`` cannot be traded by this strategy (empty: they can).
+
+    Every listing needs its declared pair partner among ``listings``.
+    """
+    unpaired = [s for s in listings
+                if not any(set(p.symbols) <= set(listings) for p in registry.pairs_of(s))]
+    if not unpaired:
+        return []
+    return [f"[strategy] listings: cross_listing_lead_lag trades declared cross-listed pairs only; "
+            f"{', '.join(repr(s) for s in unpaired)} {'has' if len(unpaired) == 1 else 'have'} no declared "
+            f"partner among {list(listings)}. Declared pairs: {registry.describe_pairs()}. Name both listings "
+            f"of a pair, or declare the pair with [[pair]] adr = \"...\", ordinary = \"...\", "
+            f"shares_per_adr = N (from the issuer's filing)"]
 
 
 class CrossListingLeadLag(CatalystStrategy):
@@ -83,17 +108,19 @@ class CrossListingLeadLag(CatalystStrategy):
             return
         if event.reaction_close_utc <= self.now_utc:
             return  # this listing has already closed a session since the news: not lagging
-        leaders = [r for r in self.schedule_rows(event.catalyst_id)
+        registry = active_registry()
+        leaders = [(r, registry.pair_of(listing, r.listing)) for r in self.schedule_rows(event.catalyst_id)
                    if r.listing != listing and r.reaction_close_utc < self.now_utc]
+        leaders = [(r, p) for r, p in leaders if p is not None]  # parity exists within a declared pair only
         if not leaders:
-            return  # this listing leads (or both react together)
-        leader = leaders[0].listing
+            return  # this listing leads (or both react together), or has no declared partner
+        leader, pair = leaders[0][0].listing, leaders[0][1]
         lag_closes, lead_closes = self.closes(listing), self.closes(leader)
         if len(lag_closes) == 0 or len(lead_closes) == 0:
             self.note(f"{event.catalyst_id}@{listing}: no closes to compare with {leader}; not traded")
             return
         hkd_per_usd = self.fx_to_base("USD") / self.fx_to_base("HKD")
-        gap = parity_gap(lagger=listing, lagger_close=float(lag_closes.iloc[-1]), leader=leader,
+        gap = parity_gap(pair=pair, lagger=listing, lagger_close=float(lag_closes.iloc[-1]),
                          leader_close=float(lead_closes.iloc[-1]), hkd_per_usd=hkd_per_usd)
         if abs(gap) < cfg.min_gap:
             self.note(f"{event.catalyst_id}@{listing}: parity gap {gap:+.2%} vs {leader} below {cfg.min_gap:.2%}")

@@ -28,6 +28,7 @@ from backtests.event_study.listing import PARAM_COLUMNS, ListingRun, ScheduledEv
 from backtests.event_study.models import estimation_residuals
 from backtests.event_study.spec import BAND_QUANTILES, EventStudySpec, window_label
 from data_loaders.errors import UserError
+from data_loaders.registry import active_registry
 from data_loaders.schema import DailyBars
 from events.schedule import EventSchedule
 
@@ -212,6 +213,22 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, seed: int, synthetic: boo
     return rows, path_rows, problem_lines
 
 
+def _issuer_groups(runs: Mapping[str, ListingRun]) -> list[dict[str, ListingRun]]:
+    """Listings of one issuer (two or more): the only sets a "one firm" result may span."""
+    groups = active_registry().group_by_issuer(runs)
+    return [{s: runs[s] for s in g} for g in groups.values() if len(g) >= 2]
+
+
+def _pair_groups(runs: Mapping[str, ListingRun]) -> list[dict[str, ListingRun]]:
+    """Declared cross-listed pairs among the studied listings: lead-lag is read within a pair."""
+    return [{s: runs[s] for s in p.symbols} for p in active_registry().pairs if all(s in runs for s in p.symbols)]
+
+
+def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty
+
+
 def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, DailyBars],
                     schedule: EventSchedule | pd.DataFrame, spec: EventStudySpec | None = None, *,
                     seed: int = 0) -> EventStudyResult:
@@ -278,8 +295,14 @@ def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, Da
     by_key = {(r["catalyst_id"], r["listing"], r["window"]): r for r in rows}
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     paths = pd.DataFrame(path_rows, columns=list(PATH_COLUMNS))
-    lead_lag = lead_lag_table(runs, prices, order, spec)
-    joint = joint_table(runs, by_key, spec, seed, order)
+    lead_lag = _concat([lead_lag_table(group, prices, order, spec) for group in _pair_groups(runs)],
+                       lead_lag_table({}, prices, order, spec))
+    joint = _concat([joint_table(group, by_key, spec, seed, order) for group in _issuer_groups(runs)],
+                    joint_table({}, by_key, spec, seed, order))
+    if len(joint):  # one family over every issuer's joint rows
+        p = joint["p_joint_placebo"].to_numpy(dtype=float)
+        joint["p_joint_placebo_holm"] = inference.adjust_pvalues(p, "holm")
+        joint["p_joint_placebo_bh"] = inference.adjust_pvalues(p, "fdr_bh")
     pooled = pooled_sign_tests(runs, by_key, spec, order)
 
     meta = {

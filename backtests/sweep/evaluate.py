@@ -20,6 +20,7 @@ from backtests.sweep.rowmetrics import ROW_METRICS, metrics_matrix, utc_ns
 from backtests.sweep.space import SweepSpaceError, canonical_json
 from backtests.sweep.store import write_part
 from backtests.sweep.trials import row_stats
+from data_loaders.registry import use_registry
 
 
 def run_engine(inputs: SweepInputs, plan: RunPlan) -> BacktestResult:
@@ -62,6 +63,11 @@ def run_chunk(inputs: SweepInputs, task: ChunkTask) -> ChunkResult:
     SweepSpaceError
         ``engine = "kernel"`` with a combination the kernel does not cover.
     """
+    with use_registry(inputs.cfg.registry):  # workers see the config's declared listings
+        return _run_chunk(inputs, task)
+
+
+def _run_chunk(inputs: SweepInputs, task: ChunkTask) -> ChunkResult:
     plans = [inputs.plan(c) for c in task.combos]
     n = len(plans)
     reasons: list[str | None] = []

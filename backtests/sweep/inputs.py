@@ -20,16 +20,16 @@ from typing import Any
 
 import pandas as pd
 
-from backtests.config import RunConfig
+from backtests.config import PAIR_STRATEGIES, RunConfig, check_listings
 from backtests.engine import PortfolioSpec, require_tradable_bars
 from backtests.runner import load_inputs
 from backtests.sweep.rowmetrics import BenchClock
 from backtests.sweep.space import (SPECIAL_DIMENSIONS, Combo, SweepSpaceError, canonical_json, field_kinds,
                                    normalise_value)
-from data_loaders.markets import LISTINGS
 from data_loaders.schema import DailyBars
 from events.calendar_file import CatalystCalendar
 from events.schedule import EventSchedule
+from strategies.cross_listing_lead_lag import lead_lag_listing_problems
 from strategies.registry import STRATEGIES, StrategyEntry, resolve
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +179,6 @@ def check_values(cfg: RunConfig, names_values: Mapping[str, list[Any]], catalyst
     entry = STRATEGIES[cfg.strategy.name]
     kinds = field_kinds(entry.params)
     problems: list[str] = []
-    tradable = sorted(s for s, lst in LISTINGS.items() if lst.tradable)
     for name, values in names_values.items():
         for raw in values:
             try:
@@ -188,10 +187,12 @@ def check_values(cfg: RunConfig, names_values: Mapping[str, list[Any]], catalyst
                 problems.append(str(exc))
                 continue
             if name == "strategy.listings":
-                bad = [s for s in value if s not in LISTINGS or not LISTINGS[s].tradable]
-                if bad or not value:
-                    problems.append(f"strategy.listings value {list(value)!r}: {bad or 'empty'} — use some of "
-                                    f"{', '.join(tradable)}")
+                mine: list[str] = []
+                check_listings("sweep", list(value), cfg.registry, mine)
+                if not mine and cfg.strategy.name in PAIR_STRATEGIES:
+                    check_pairs = lead_lag_listing_problems(value, cfg.registry)
+                    mine += check_pairs
+                problems += [f"strategy.listings value {list(value)!r}: {p}" for p in mine]
             elif name == "events.only":
                 bad = [c for c in value if c not in catalyst_ids]
                 if bad:

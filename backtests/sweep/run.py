@@ -49,6 +49,7 @@ from backtests.sweep.space import (Constraint, RandomSearch, Space, SweepSpaceEr
 from backtests.sweep.store import ResultStore
 from backtests.sweep.summary import TABLE_NAME, rank_values, summarise
 from backtests.sweep.trials import StatsSpec, TrialLog
+from data_loaders.registry import use_registry
 
 SUMMARY_NAME = "sweep_summary.json"
 
@@ -229,6 +230,12 @@ def run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | None
         Empty grid, unknown parameter (with a "did you mean"), invalid values or constraint,
         a grid too large for the disk, or ``engine = "kernel"`` with an uncovered combination.
     """
+    with use_registry(spec.config.registry):
+        return _run_sweep(spec, space, constraint, seed, on_message=on_message)
+
+
+def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | None, seed: int,
+               *, on_message: Callable[[str], None]) -> SweepOutcome:
     cfg = spec.config
     assert cfg.strategy is not None
     t0 = time.perf_counter()
