@@ -76,7 +76,12 @@ def _date(section: str, key: str, value: Any, problems: list[str]) -> pd.Timesta
 
 @dataclass(frozen=True, kw_only=True)
 class DataSpec:
-    """Where prices come from. ``dir`` is resolved against the config file's folder."""
+    """Where prices come from. ``dir`` is resolved against the config file's folder.
+
+    ``refresh`` (``--refresh``) fetches akshare data again instead of reading the cache;
+    ``frames`` is a price source handed in from Python (``backtests.api``'s ``prices=``),
+    used instead of ``source``.
+    """
 
     source: str = "csv"
     dir: Path | None = None
@@ -84,6 +89,8 @@ class DataSpec:
     fx: str = "USDHKD"
     seed: int = 7
     listings: Path | None = None
+    refresh: bool = False
+    frames: Any = field(default=None, repr=False, compare=False)
 
 
 APPLY_TO = ("named", "all")
@@ -129,8 +136,15 @@ class RunConfig:
     raw: dict[str, Any] = field(repr=False)
     registry: Registry = field(default_factory=default_registry, repr=False)
 
-    def with_overrides(self, *, source: str | None = None, data_dir: Path | None = None) -> "RunConfig":
-        """Command-line overrides (``--source``, ``--data-dir``) applied on top of the file."""
+    def with_overrides(self, *, source: str | None = None, data_dir: Path | None = None,
+                       refresh: bool = False) -> "RunConfig":
+        """Command-line overrides (``--source``, ``--data-dir``, ``--refresh``) applied on top of the file.
+
+        Raises
+        ------
+        ConfigError
+            An unknown source, or ``refresh`` with a source that has no cache (only akshare has).
+        """
         data = self.data
         if data_dir is not None:
             data = dataclasses.replace(data, dir=Path(data_dir), source=source or "csv")
@@ -138,6 +152,12 @@ class RunConfig:
             if source not in SOURCES:
                 raise ConfigError(str(self.path), [f"--source {source!r} is not one of {', '.join(SOURCES)}"])
             data = dataclasses.replace(data, source=source)
+        if refresh:
+            if data.source != "akshare":
+                raise ConfigError(str(self.path), [
+                    f"--refresh re-fetches akshare downloads into the cache, but the prices come from "
+                    f"source {data.source!r}, which has no cache; add --source akshare or drop --refresh"])
+            data = dataclasses.replace(data, refresh=True)
         return dataclasses.replace(self, data=data)
 
 

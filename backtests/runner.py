@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from backtests.config import RunConfig
+from backtests.config import DataSpec, RunConfig
 from backtests.engine import BacktestSetupError, require_tradable_bars, run_backtest
 from backtests.fx import FxRates
 from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
 from data_loaders.markets import get_listing
 from data_loaders.registry import use_registry
-from data_loaders.schema import DailyBars, DataIssue
+from data_loaders.schema import DailyBars, DataIssue, PriceSource
 from data_loaders.sources import make_source
 from events.calendar_file import CatalystCalendar, default_calendar_path, load_calendar
 from events.schedule import EventSchedule, build_schedule, explain_no_rows
@@ -66,6 +66,15 @@ class LoadedInputs:
         return any(b.synthetic for b in (*self.bars.values(), self.benchmark))
 
 
+def price_source(data: DataSpec, *, cache_dir: Path | None = None) -> PriceSource:
+    """The source a config's ``[data]`` names: the frames handed in from Python when there are
+    any, else ``make_source`` (akshare cached under ``cache_dir``, re-fetched on ``refresh``)."""
+    if data.frames is not None:
+        return data.frames
+    return make_source(data.source, data_dir=data.dir, cache_dir=cache_dir, seed=data.seed,  # type: ignore[arg-type]
+                       refresh=data.refresh)
+
+
 def load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progress = lambda _: None,
                 cache_dir: Path | None = None) -> LoadedInputs:
     """Load bars for ``listings``, the benchmark and FX, and schedule the calendar's catalysts
@@ -76,7 +85,7 @@ def load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progress
 
 def _load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progress,
                  cache_dir: Path | None) -> LoadedInputs:
-    source = make_source(cfg.data.source, data_dir=cfg.data.dir, cache_dir=cache_dir, seed=cfg.data.seed)
+    source = price_source(cfg.data, cache_dir=cache_dir)
     bars = {}
     for sym in listings:
         progress(f"loading {sym}")
