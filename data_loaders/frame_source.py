@@ -63,7 +63,8 @@ class FrameSource:
                     f"no 'date' column and the index is {index.dtype}; give a DatetimeIndex of session dates "
                     f"or a 'date' column"])
             raw = raw.reset_index(names="date")
-        return raw.reset_index(drop=True)
+        # Python scalars, so messages quote values as a CSV row would (-1.0, not np.float64(-1.0))
+        return raw.reset_index(drop=True).astype({c: object for c in raw.columns if c != "date"})
 
     def daily_bars(
         self,

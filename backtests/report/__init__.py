@@ -13,3 +13,7 @@ __all__ = [
     "EXPECTED_FILES", "HTML_NAME", "Report", "ReportInputError", "ResultsFolder", "build_report", "load_results",
     "render_report",
 ]
+
+from backtests import callable_package  # noqa: E402  (``backtests.report(...)`` runs ``backtests.api.report``)
+
+callable_package(__name__)

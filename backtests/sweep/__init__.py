@@ -11,3 +11,7 @@ from backtests.sweep.run import SweepOutcome, SweepSpec, run_sweep, sweep
 from backtests.sweep.space import RandomSearch, SweepSpaceError
 
 __all__ = ["RandomSearch", "SweepOutcome", "SweepSpaceError", "SweepSpec", "run_sweep", "sweep"]
+
+from backtests import callable_package  # noqa: E402  (``backtests.sweep(...)`` runs ``backtests.api.sweep``)
+
+callable_package(__name__)
