@@ -10,9 +10,10 @@ import click
 def register(group: click.Group) -> None:
     @group.command("report")
     @click.argument("out_dir", metavar="OUTDIR", type=click.Path(path_type=Path))
-    def report_cmd(out_dir: Path) -> None:
-        """Write OUTDIR/tearsheet.html (self-contained) and OUTDIR/figures/*.png from the
-        files catalyst-bt run / study / sweep wrote into OUTDIR."""
-        from backtests.report import render_report  # matplotlib is imported only when needed
+    @click.option("--png", is_flag=True, help="Also write the figures as PNG files to OUTDIR/figures/ (matplotlib).")
+    def report_cmd(out_dir: Path, png: bool) -> None:
+        """Write OUTDIR/tearsheet.html (one self-contained file with interactive charts, no network
+        needed) from the files catalyst-bt run / study / sweep wrote into OUTDIR."""
+        from backtests.report import render_report  # plotly/matplotlib only when needed
 
-        click.echo(f"wrote {render_report(out_dir)}")
+        click.echo(f"wrote {render_report(out_dir, png=png)}")

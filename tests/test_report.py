@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import math
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly
 import pytest
 
 from backtests.report import ReportInputError, build_report, load_results, render_report
@@ -88,9 +90,15 @@ def test_run_folder_without_event_study(tmp_path: Path, demo_dir: Path) -> None:
     out = copy(demo_dir, tmp_path / "run")
     html = render_report(out).read_text()
     ids = section_ids(html)
-    assert {"metrics", "equity", "catalysts", "drawdown", "monthly", "rolling", "trades", "provenance"} <= ids
+    assert {"context", "metrics", "equity", "catalysts", "drawdown", "risk", "monthly", "rolling", "trades",
+            "provenance"} <= ids
     assert "event-study" not in ids and "sweep" not in ids
     assert "★ qwen25max" in html and "★ capex_380b" in html
+    charts = {i for i in ids if i.startswith("chart-") and not i.endswith("-data")}
+    assert {"chart-equity", "chart-drawdown", "chart-distribution", "chart-monthly", "chart-rolling-sharpe",
+            "chart-rolling-beta"} <= charts
+    assert not (out / "figures").exists()          # PNG files only on request (issue 16: interactive charts)
+    render_report(out, png=True)
     names = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert names == ["drawdown.png", "equity.png", "monthly_returns.png", "rolling_beta_alpha.png"]
 
@@ -113,7 +121,9 @@ def test_event_study_only_folder(tmp_path: Path, study_dir: Path) -> None:
     ids = section_ids(html)
     assert "event-study" in ids
     assert not {"equity", "trades", "metrics"} & ids
-    assert (out / "figures" / "event_study_car.png").is_file()
+    assert "chart-event-car" in ids
+    # a study-only page still says what it covers, from which config and data (issue 16)
+    assert "context" in ids and "study.toml" in html and "placebo seed" in html and "day 0s" in html
     doc = json.loads((out / "event_study.json").read_text())
     first = doc["table"][0]
     assert first["catalyst_id"] in html
@@ -138,6 +148,9 @@ def test_sweep_only_folder(tmp_path: Path) -> None:
     assert int(cells["trials"].value) == 12
     assert float(cells["deflated_sharpe"].value) == 0.4321 and cells["deflated_sharpe"].text == "0.432"
     assert float(cells["pbo"].value) == 0.375
+    assert {"chart-heatmap-0", "chart-heatmap-1"} <= set(ids)
+    assert "sweep.parquet: not found" in html      # the fixture has no table: said, not hidden
+    render_report(out, png=True)
     figs = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert figs == ["sweep_heatmap_hold_sessions__notional.png", "sweep_heatmap_hold_sessions__stop_loss.png"]
 
@@ -247,20 +260,19 @@ def test_trade_rows_match_trades_csv_and_costs_sum_per_trade(tmp_path: Path, dem
 # ---------------------------------------------------------------- self-contained, deterministic, headless
 
 
-def test_html_is_self_contained_and_figures_are_the_embedded_pngs(tmp_path: Path, demo_dir: Path,
-                                                                  study_dir: Path) -> None:
+def test_html_is_self_contained_with_plotly_inlined_once(tmp_path: Path, demo_dir: Path, study_dir: Path) -> None:
+    # issue 16 changed this: interactive charts (inline scripts) instead of embedded PNGs
     out = copy(demo_dir, tmp_path / "all")
     copy(study_dir, out)
     html = render_report(out).read_text()
     parsed = parse_tearsheet(html)
-    assert "script" not in parsed.tags and "<script" not in html.lower()
+    assert not parsed.srcs and not parsed.images              # no <script src>, no <img>
     assert "@import" not in html and "url(" not in html and "http://" not in html and "https://" not in html
     assert all(h.startswith(("#", "data:")) for h in parsed.hrefs)
-    assert parsed.images and all(src.startswith("data:image/png;base64,") for src in parsed.images)
-    embedded = {base64.b64decode(src.split(",", 1)[1]) for src in parsed.images}
-    on_disk = {p.read_bytes() for p in (out / "figures").glob("*.png")}
-    assert embedded == on_disk
-    assert all(png.startswith(b"\x89PNG") for png in embedded)
+    assert html.count('id="plotly-gz"') == 1
+    packed = html.split('id="plotly-gz">', 1)[1].split("<", 1)[0]
+    bundle = gzip.decompress(base64.b64decode(packed))
+    assert bundle == (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
     assert (out / "tearsheet.html").stat().st_size < 5_000_000
 
 
@@ -268,6 +280,8 @@ def test_same_folder_same_bytes(tmp_path: Path, demo_dir: Path) -> None:
     a = copy(demo_dir, tmp_path / "a")
     b = copy(demo_dir, tmp_path / "b")
     assert render_report(a).read_bytes() == render_report(b).read_bytes()
+    assert render_report(a, png=True).read_bytes() == render_report(b, png=True).read_bytes()
+    assert list((a / "figures").glob("*.png"))
     for png in (a / "figures").glob("*.png"):
         assert png.read_bytes() == (b / "figures" / png.name).read_bytes()
 
@@ -308,10 +322,10 @@ def test_user_text_is_escaped(tmp_path: Path) -> None:
 def test_cli_report_and_run_report_flag(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "run"
     assert run_cli(["run", str(REPO / "backtests" / "data" / "demo.toml"), "--out", str(out), "--report"]) == 0
-    assert (out / "tearsheet.html").is_file() and (out / "figures" / "equity.png").is_file()
-    (out / "tearsheet.html").unlink()
-    assert run_cli(["report", str(out)]) == 0
     assert (out / "tearsheet.html").is_file()
+    (out / "tearsheet.html").unlink()
+    assert run_cli(["report", str(out), "--png"]) == 0
+    assert (out / "tearsheet.html").is_file() and (out / "figures" / "equity.png").is_file()
     assert "tearsheet.html" in capsys.readouterr().out
 
 
@@ -320,7 +334,7 @@ def test_study_report_flag(tmp_path: Path) -> None:
     cfg.write_text(STUDY_TOML)
     assert run_cli(["study", str(cfg), "--out", str(tmp_path / "es"), "--report"]) == 0
     assert (tmp_path / "es" / "tearsheet.html").is_file()
-    assert (tmp_path / "es" / "figures" / "event_study_car.png").is_file()
+    assert 'id="chart-event-car"' in (tmp_path / "es" / "tearsheet.html").read_text()
 
 
 # ---------------------------------------------------------------- the arithmetic, by hand

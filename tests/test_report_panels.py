@@ -48,6 +48,7 @@ def test_a_panel_lands_between_core_sections_with_nav_flags_and_facts(demo_dir: 
     html = build_report(load_results(demo_dir), panels=(FakePanel(fragment=frag),)).html
     ids = parse_tearsheet(html).ids
     assert ids.index("trades") < ids.index("claims") < ids.index("provenance")   # order 75: after trades (70)
+    assert "equity" not in ids                   # panels=(...) replaces the discovered ones
     assert '<a href="#claims">Claims</a>' in html
     assert "borrowed beyond the limit on 2025-03-04" in html and 'id="headline-flags"' in html
     assert "claims file: <b>claims.csv</b>" in html
@@ -60,7 +61,7 @@ def test_needs_gate_the_panel_and_a_failing_panel_costs_only_itself(demo_dir: Pa
     assert absent.calls == [] and placed == []
     assert len(problems) == 1 and "panel 'broken' failed (KeyError" in problems[0]
     html = build_report(load_results(demo_dir), panels=(absent, broken)).html
-    assert "panel &#39;broken&#39; failed" in html and "equity" in parse_tearsheet(html).ids
+    assert "panel &#39;broken&#39; failed" in html and "metrics" in parse_tearsheet(html).ids
 
 
 def test_tables_and_charts_bring_their_script_once(demo_dir: Path) -> None:

@@ -140,7 +140,8 @@ class ResultsFolder:
     def synthetic(self) -> bool:
         """True when any part says its data are synthetic."""
         flags = [bool(self.summary.get("synthetic_data")) if self.summary else False,
-                 self.event_study.synthetic if self.event_study else False]
+                 self.event_study.synthetic if self.event_study else False,
+                 bool(self.sweep.raw.get("synthetic_data")) if self.sweep else False]
         if self.provenance:
             flags += [bool(s.get("synthetic")) for s in self.provenance.get("series", {}).values()
                       if isinstance(s, dict)]

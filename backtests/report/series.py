@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backtests.report.load import ResultsFolder
 from data_loaders.calendars import sessions_per_year
 from data_loaders.errors import UserError
 from data_loaders.markets import get_listing
@@ -160,3 +161,28 @@ def annualisation(summary: dict | None, benchmark: str, index: pd.DatetimeIndex)
     if code is None:
         return None, f"benchmark {benchmark!r} has no exchange calendar"
     return sessions_per_year(code, index.min(), index.max()), f"{code} sessions per calendar year"
+
+
+def benchmark_name(folder: ResultsFolder) -> str:
+    """The run's benchmark symbol from ``summary.json`` (``""`` when unknown)."""
+    return str((folder.summary or {}).get("benchmark", "") or "")
+
+
+def curves_for(folder: ResultsFolder) -> Curves | None:
+    """The folder's curves: from ``returns.csv`` (with the benchmark), else ``equity.csv``, else ``None``."""
+    summary = folder.summary or {}
+    initial = summary.get("initial_cash_base")
+    initial = float(initial) if isinstance(initial, (int, float)) and not isinstance(initial, bool) else None
+    if folder.returns is not None and len(folder.returns.dropna(subset=["session"])):
+        return curves_from_returns(folder.returns, initial_cash_base=initial, benchmark=benchmark_name(folder))
+    if folder.equity is not None and len(folder.equity.dropna(subset=["instant_utc"])):
+        return curves_from_equity(folder.equity, initial_cash_base=initial)
+    return None
+
+
+def complete_returns(curves: Curves) -> tuple[pd.Series, pd.Series] | None:
+    """Strategy and benchmark session returns where both are known (``None`` without returns.csv)."""
+    if curves.strategy_return is None or curves.benchmark_return is None:
+        return None
+    both = pd.concat([curves.strategy_return, curves.benchmark_return], axis=1).dropna()
+    return both.iloc[:, 0], both.iloc[:, 1]

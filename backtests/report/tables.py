@@ -16,7 +16,7 @@ import pandas as pd
 from backtests.report.formatting import (
     format_metric, format_money, format_p, format_pct, metric_kind, metric_label, raw_value,
 )
-from backtests.report.load import EventStudyParts, ResultsFolder, SweepParts
+from backtests.report.load import EventStudyParts, ResultsFolder
 from backtests.results import FILL_COLUMNS
 
 try:  # the metrics helper defines the canonical order; render whatever keys exist without it
@@ -89,25 +89,6 @@ def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                      "strategy": metric_cell(key, strat.get(key), ccy) if key in strat else Cell(text="–"),
                      "benchmark": metric_cell(key, bench.get(key), ccy) if key in bench else Cell(text="–")})
     return rows
-
-
-def run_facts(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """Label/value pairs describing the run (strategy, span, benchmark, costs policy ...)."""
-    facts = []
-    for key, label in (("strategy", "strategy"), ("listings", "listings"), ("benchmark", "benchmark"),
-                       ("base_currency", "base currency"), ("initial_cash_base", "initial cash"),
-                       ("fill_policy", "fill policy"), ("slippage_bps", "slippage (bps)"),
-                       ("data_source", "data source"), ("config", "config")):
-        if key in summary:
-            value = summary[key]
-            if isinstance(value, list):
-                value = ", ".join(map(str, value))
-            elif key == "initial_cash_base":
-                value = f"{summary.get('base_currency', '')} {format_money(value)}"
-            facts.append((label, str(value)))
-    if "start" in summary or "end" in summary:
-        facts.insert(1, ("span", f"{summary.get('start', '?')} .. {summary.get('end', '?')}"))
-    return facts
 
 
 def _date(value: object) -> str:
@@ -345,33 +326,6 @@ def event_study_tables(es: EventStudyParts, *, alpha: float = 0.10) -> dict[str,
     return {"windows": windows, "pivot": pivot, "full": full, "joint": joint, "lead_lag": lead_lag,
             "spec": spec, "seed": meta.get("seed"), "benchmarks": meta.get("benchmarks") or {},
             "problems": list(es.problems), "n_tests": n_tests, "alpha": alpha, "order": order}
-
-
-def sweep_context(sw: SweepParts) -> dict[str, Any]:
-    """The trials / DSR / PBO box and the best rows (params and metrics as columns)."""
-    def box(doc: dict[str, Any] | None) -> dict[str, Any] | None:
-        if doc is None:
-            return None
-        value = doc.get("value")
-        details = [(k, format_metric(k, v) if isinstance(v, float) else str(v))
-                   for k, v in doc.items() if k != "value" and not isinstance(v, (dict, list))]
-        return {"value": "–" if not isinstance(value, (int, float)) else f"{value:.3f}", "raw": raw_value(value),
-                "details": details}
-    param_cols = list(dict.fromkeys(k for b in sw.best for k in (b.get("params") or {})))
-    metric_cols = list(dict.fromkeys(k for b in sw.best for k in (b.get("metrics") or {})))
-    if sw.metric in metric_cols:
-        metric_cols.remove(sw.metric)
-        metric_cols.insert(0, sw.metric)
-    best_rows = []
-    for b in sw.best:
-        params, metrics = b.get("params") or {}, b.get("metrics") or {}
-        best_rows.append({"params": [str(params.get(k, "")) for k in param_cols],
-                          "metrics": [metric_cell(k, metrics.get(k), "") for k in metric_cols]})
-    return {"metric": sw.metric, "trials": sw.trials, "dsr": box(sw.deflated_sharpe), "pbo": box(sw.pbo),
-            "param_cols": param_cols, "metric_cols": metric_cols, "best": best_rows,
-            "extra": [(k, str(v)) for k, v in sw.raw.items()
-                      if k not in ("metric", "trials", "best", "deflated_sharpe", "pbo", "heatmaps")
-                      and not isinstance(v, (dict, list))]}
 
 
 def provenance_rows(provenance: dict[str, Any]) -> list[dict[str, Any]]:

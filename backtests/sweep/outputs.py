@@ -92,3 +92,19 @@ def json_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+BEST_RETURNS_CSV = "sweep_best_returns.csv"
+
+
+def write_best_returns(out_dir: Path, sessions: pd.DatetimeIndex, strategy_returns: np.ndarray,
+                       benchmark_returns: np.ndarray) -> str:
+    """Write the best combination's session returns beside the benchmark's (for the tearsheet's
+    equity chart): ``session, strategy_return, benchmark_return`` on the benchmark's clock."""
+    frame = pd.DataFrame({"session": [f"{s:%Y-%m-%d}" for s in sessions],
+                          "strategy_return": np.asarray(strategy_returns, dtype=float),
+                          "benchmark_return": np.asarray(benchmark_returns, dtype=float)})
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, float_format="%.12g", lineterminator="\n")
+    atomic_write_text(out_dir / BEST_RETURNS_CSV, buf.getvalue())
+    return BEST_RETURNS_CSV

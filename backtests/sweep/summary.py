@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from backtests.sweep import overfit
 from backtests.sweep.inputs import SweepInputs
-from backtests.sweep.outputs import default_pairs, write_heatmaps
+from backtests.sweep.outputs import default_pairs, write_best_returns, write_heatmaps
 from backtests.sweep.rowmetrics import ROW_METRICS
 from backtests.sweep.space import RandomSearch, Space, jsonable
 from backtests.sweep.store import ResultStore
@@ -105,7 +105,9 @@ def summarise(spec: Any, inputs: SweepInputs, space: Space, constraint: Any, see
     ppy = inputs.bench_clock.periods_per_year
     sessions = pd.DatetimeIndex(inputs.benchmark.frame.index)
     best = _best(table_path, log, spec.top)
-    dsr = overfit.deflated_sharpe(_series(store, best[0]["key"]), log.column("sharpe"), trials=trials)
+    best_series = _series(store, best[0]["key"])
+    best_returns = write_best_returns(out_dir, sessions, best_series, inputs.bench_clock.returns)
+    dsr = overfit.deflated_sharpe(best_series, log.column("sharpe"), trials=trials)
     deflated = {**dsr.as_dict(), "sharpe_annual": dsr.sharpe * math.sqrt(ppy),
                 "returns": "daily strategy returns on the benchmark's session clock (returns.csv)",
                 "best_by": metric}
@@ -127,6 +129,7 @@ def summarise(spec: Any, inputs: SweepInputs, space: Space, constraint: Any, see
         "trials": trials,
         "distinct_trials": log.distinct(),
         "best": best,
+        "best_returns": best_returns,
         "deflated_sharpe": deflated,
         "pbo": _pbo(log, spec.pbo_blocks, sessions, trials),
         **({"walk_forward": walk} if walk is not None else {}),
