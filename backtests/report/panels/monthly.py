@@ -33,7 +33,7 @@ def monthly_spec(monthly: pd.DataFrame) -> dict[str, Any]:
     layout["yaxis"].update({"autorange": "reversed", "type": "category", "showgrid": False})
     layout["xaxis"].update({"side": "top", "showgrid": False, "type": "category"})
     layout["margin"].update({"t": 28, "b": 8})
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "narrow": "transpose"}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

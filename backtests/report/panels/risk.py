@@ -94,7 +94,7 @@ class RiskPanel:
         cols = [Column(label="risk measure"), Column(label="strategy", num=True),
                 Column(label=bench_name or "benchmark", num=True)]
         html = '<div class="split"><div>' + str(table(cols, rows, table_id="risk-table"))
-        html += str(note(f"{len(strat)} sessions on {curves.clock}; Calmar annualised with {ppy:.1f} sessions per "
+        html += str(note(f"{len(strat)} sessions ({curves.clock}); Calmar annualised with {ppy:.1f} sessions per "
                          f"year ({source}). VaR and CVaR are historical (no normal assumption), one session, as a "
                          f"return. Hover a measure's name for its definition. A strategy that is out of the market on "
                          f"most sessions has many zero returns: its VaR can be 0 and its skew and kurtosis large."))

@@ -4,12 +4,10 @@ the benchmark, walk-forward, and the deflated Sharpe ratio / PBO explained."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from backtests.report.formatting import format_metric, format_pct, raw_value
@@ -20,9 +18,9 @@ from backtests.report.sweep_charts import (
     best_equity_spec, dim_name, heatmap_spec, params_text, stability, stability_spec, typical_table,
 )
 from backtests.report.tables import Cell
+from backtests.sweep.distinct import distinct_results
 
 TOP_DISTINCT = 25
-SIGNATURE = ("total_return", "sharpe", "max_drawdown", "trade_count", "final_equity_base")
 
 
 def _num(value: Any) -> float:
@@ -87,23 +85,24 @@ def verdict(sw: SweepParts) -> list[str]:
     return out
 
 
-def distinct_rows(frame: pd.DataFrame, dims: list[str], metric: str) -> tuple[list[list[Cell]], int]:
-    """Combinations with identical results collapsed; ``TOP_DISTINCT`` best by ``metric``."""
-    sig = frame[[c for c in SIGNATURE if c in frame.columns]].round(10).astype(str).agg("|".join, axis=1)
-    groups = frame.assign(_sig=sig).groupby("_sig", sort=False)
-    first = groups.head(1).set_index("_sig")
-    counts = groups.size()
-    first = first.assign(_n=counts.reindex(first.index).to_numpy())
-    first = first.sort_values([metric, "combo_id"], ascending=[False, True], na_position="last")
+def distinct_rows(frame: pd.DataFrame, dims: list[str], metric: str) -> list[list[Cell]]:
+    """The ``TOP_DISTINCT`` best distinct results (:func:`backtests.sweep.distinct.distinct_results`,
+    grouped by every metric of the row; the result store is not read: it made the page ten times
+    slower to render), metric first, then how many combinations gave it and the parameters they
+    share or vary in."""
+    best = distinct_results(frame, metric=metric, dims=dims, top=TOP_DISTINCT)
     rows = []
-    for _, r in first.head(TOP_DISTINCT).iterrows():
-        params = json.loads(r["params"]) if isinstance(r.get("params"), str) else {}
+    for r in best.to_dict("records"):
         cells = [Cell(text=format_metric(m, r.get(m)), raw=raw_value(r.get(m)), key=m,
                       css="num" + (" neg" if _num(r.get(m)) < 0 and m != "trade_count" else ""))
-                 for m in (metric, "total_return", "max_drawdown", "trade_count", "hit_rate") if m in r]
-        rows.append([*cells, Cell(text=str(int(r["_n"])), raw=str(int(r["_n"])), css="num"),
-                     Cell(text=params_text(params, dims), css="wrap")])
-    return rows, len(first)
+                 for m in dict.fromkeys((metric, "total_return", "max_drawdown", "trade_count", "hit_rate"))
+                 if m in r]
+        shared = " · ".join(f"{dim_name(k)} {v}" for k, v in r["same"].items())
+        varies = " · ".join(f"{dim_name(k)} any of {', '.join(v)}" for k, v in r["varies"].items())
+        rows.append([*cells, Cell(text=str(r["combos"]), raw=str(r["combos"]), css="num",
+                                  title="combinations with this same result: #" + ", #".join(map(str, r["combo_ids"][:40]))),
+                     Cell(text=shared + (f" — no difference whether {varies}" if varies else ""), css="wrap")])
+    return rows
 
 
 def walk_rows(raw: dict[str, Any], dims: list[str]) -> list[list[Cell]]:
@@ -173,9 +172,11 @@ class SweepPanel:
             spread = stab.drop_duplicates("dim").sort_values("spread", ascending=False)
             html += str(note("Sensitivity (range of the median over a parameter's values, largest first): "
                              + "; ".join(f"{dim_name(r.dim)} {r.spread:.2f}" for r in spread.itertuples()) + "."))
-            rows, n_distinct = distinct_rows(frame, varied, metric)
-            html += (f"<h3>Distinct results ({n_distinct:,} of {len(frame):,} combinations; combinations with "
-                     f"identical results are one row)</h3>")
+            rows = distinct_rows(frame, varied, metric)
+            n_distinct = raw.get("distinct_trials")
+            html += (f"<h3>Distinct results (the best {len(rows)}"
+                     + (f" of {n_distinct:,}" if isinstance(n_distinct, int) else "")
+                     + f" from {len(frame):,} combinations; combinations with identical results are one row)</h3>")
             cols = [Column(label=metric, num=True), Column(label="total return", num=True),
                     Column(label="max drawdown", num=True), Column(label="trades", num=True),
                     Column(label="hit rate", num=True),

@@ -58,6 +58,16 @@
       var spec = JSON.parse(document.getElementById(el.id + "-data").textContent);
       if (window.innerWidth < 600 && spec.layout) {
         spec.layout.margin = Object.assign({}, spec.layout.margin || {}, { l: 44, r: 6 });
+        if (spec.narrow === "transpose") {  /* e.g. 12 months: rows on a phone, not columns */
+          spec.data.forEach(function (t) {
+            var z = t.z, text = t.text, x = t.x;
+            t.x = t.y; t.y = x;
+            t.z = x.map(function (_, j) { return z.map(function (row) { return row[j]; }); });
+            if (text) t.text = x.map(function (_, j) { return text.map(function (row) { return row[j]; }); });
+            t.hovertemplate = "%{y} %{x}: %{z:.2%}<extra></extra>";
+          });
+          spec.layout.height = 70 + 26 * spec.data[0].y.length;
+        }
       }
       window.Plotly.newPlot(el, spec.data, spec.layout, Object.assign({}, config, spec.config || {}));
     });
