@@ -16,7 +16,6 @@ import importlib
 import sys
 
 import click
-from click.utils import make_default_short_help
 
 from data_loaders.errors import UserError
 
@@ -64,7 +63,7 @@ class _LazyGroup(click.Group):
             if name in self.commands:
                 rows.append((name, self.commands[name].get_short_help_str(limit=limit)))
             else:
-                rows.append((name, make_default_short_help(_LAZY_COMMANDS[name][1], limit)))
+                rows.append((name, click.Command(name, help=_LAZY_COMMANDS[name][1]).get_short_help_str(limit=limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

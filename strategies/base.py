@@ -86,6 +86,20 @@ class HedgeSpec:
                              f"({self.beta_window_sessions}), got {self.min_beta_sessions!r}")
 
 
+def rolling_beta(listing_closes: pd.Series, index_closes: pd.Series, hedge: HedgeSpec) -> tuple[float | None, int]:
+    """OLS beta of close-to-close returns on the index's over the latest ``beta_window_sessions``
+    sessions both traded (aligned on session date), and the number of aligned returns; None
+    when fewer than ``min_beta_sessions`` (the hedge then uses 1). Both series hold completed
+    sessions only. The sweep's fast path calls this too, so both get the same bits."""
+    joined = pd.concat([listing_closes.pct_change(), index_closes.pct_change()],
+                       axis=1, join="inner").dropna().iloc[-hedge.beta_window_sessions:]
+    if len(joined) < hedge.min_beta_sessions:
+        return None, len(joined)
+    y, x = joined.iloc[:, 0].to_numpy(), joined.iloc[:, 1].to_numpy()
+    var = float(np.var(x, ddof=1))
+    return (float(np.cov(y, x, ddof=1)[0, 1] / var) if var > 0 else 1.0), len(joined)
+
+
 class ExecutionContext(Protocol):
     """What the engine provides to the strategy base (implemented in ``backtests.engine``)."""
 
@@ -357,17 +371,14 @@ class CatalystStrategy(bt.Strategy):
 
     # ------------------------------------------------------------------ hedging
     def _beta(self, listing: str, hedge: HedgeSpec) -> float:
-        """OLS beta of the listing's close-to-close returns on the index's, over the latest
-        ``beta_window_sessions`` completed sessions both traded (aligned on session date)."""
-        joined = pd.concat([self.closes(listing).pct_change(), self.closes(hedge.symbol).pct_change()],
-                           axis=1, join="inner").dropna().iloc[-hedge.beta_window_sessions:]
-        if len(joined) < hedge.min_beta_sessions:
-            self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {listing}: {len(joined)} aligned returns "
+        """:func:`rolling_beta` of the listing on the index over completed sessions (1 with a
+        note when too few returns are aligned)."""
+        beta, aligned = rolling_beta(self.closes(listing), self.closes(hedge.symbol), hedge)
+        if beta is None:
+            self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {listing}: {aligned} aligned returns "
                             f"(< {hedge.min_beta_sessions}) for the {hedge.symbol} beta; hedging with beta 1")
             return 1.0
-        y, x = joined.iloc[:, 0].to_numpy(), joined.iloc[:, 1].to_numpy()
-        var = float(np.var(x, ddof=1))
-        return float(np.cov(y, x, ddof=1)[0, 1] / var) if var > 0 else 1.0
+        return beta
 
     def _run_hedge_queue(self) -> None:
         """Place queued hedge orders; called when the hedge index has just opened."""

@@ -15,6 +15,8 @@ from backtests.cli import main
 from backtests.config import ConfigError, RunConfig, load_config
 from backtests.sweep import RandomSearch, SweepSpaceError, SweepSpec, run_sweep, sweep
 from backtests.sweep.rowmetrics import ROW_METRICS
+from strategies.post_event_drift import PostEventDrift, PostEventDriftParams
+from strategies.registry import STRATEGIES, StrategyEntry
 
 BASE_TOML = """
 [run]
@@ -154,20 +156,33 @@ def test_backtrader_rows_equal_kernel_rows(base, tmp_path: Path) -> None:
         np.testing.assert_allclose(slow[col].to_numpy(), fast[col].to_numpy(), rtol=1e-9, atol=1e-9, err_msg=col)
 
 
-def test_strategies_without_a_kernel_fall_back_and_say_so(tmp_path: Path) -> None:
-    cfg = synthetic_config(tmp_path, strategy="pre_event_run_up",
-                           params="enter_sessions_before = 2\nnotional_per_trade_base = 150000")
+class UserDrift(PostEventDrift):
+    """A user's own strategy: no fast path, so the sweep runs it on backtrader."""
+
+
+def test_strategies_without_a_kernel_fall_back_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (issue 15 gave every library strategy a fast path; a user-written one still falls back)
+    monkeypatch.setitem(STRATEGIES, "user_drift", StrategyEntry(name="user_drift", strategy=UserDrift,
+                                                               params=PostEventDriftParams, summary="a user's"))
+    cfg = synthetic_config(tmp_path, strategy="user_drift", params="hold_sessions = 2\nnotional_per_trade_base = 150000")
     messages: list[str] = []
     outcome = run_sweep(spec(cfg, tmp_path / "out", pbo_blocks=2, walk_forward_folds=0),
-                        {"enter_sessions_before": [1, 2, 3]}, on_message=messages.append)
+                        {"hold_sessions": [1, 2, 3]}, on_message=messages.append)
     table = pd.read_parquet(outcome.table_path)
     assert set(table["engine"]) == {"backtrader"}
-    assert set(table["fallback_reason"]) == {"no kernel for strategy 'pre_event_run_up'"}
+    assert set(table["fallback_reason"]) == {"no fast path for strategy UserDrift"}
     assert any("3 of 3 combinations ran on backtrader" in m for m in messages)
     assert outcome.summary["engines"]["backtrader"] == 3
     assert "walk_forward" not in outcome.summary
     with pytest.raises(SweepSpaceError, match="engine = kernel"):
-        run_sweep(spec(cfg, tmp_path / "strict", engine="kernel"), {"enter_sessions_before": [1, 2]})
+        run_sweep(spec(cfg, tmp_path / "strict", engine="kernel"), {"hold_sessions": [1, 2]})
+
+
+def test_library_strategies_run_on_the_fast_path(tmp_path: Path) -> None:
+    cfg = synthetic_config(tmp_path, strategy="pre_event_run_up",
+                           params="enter_sessions_before = 2\nnotional_per_trade_base = 150000")
+    table = sweep(spec(cfg, tmp_path / "out", pbo_blocks=2, walk_forward_folds=0), {"enter_sessions_before": [1, 2, 3]})
+    assert set(table["engine"]) == {"kernel"} and table["fallback_reason"].isna().all()
 
 
 def test_random_search_is_seeded_and_deduplicated(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ CODE_FILES: tuple[str, ...] = (
     "strategies/*.py", "backtests/engine.py", "backtests/costs.py", "backtests/ledger.py", "backtests/fx.py",
     "backtests/metrics.py", "backtests/results.py", "backtests/runner.py",
     "backtests/sweep/kernel.py", "backtests/sweep/kernel_data.py", "backtests/sweep/evaluate.py",
+    "backtests/sweep/legs.py", "backtests/sweep/hedges.py", "backtests/sweep/plans/*.py",
     "backtests/sweep/rowmetrics.py", "backtests/sweep/inputs.py",
 )
 

@@ -29,6 +29,7 @@ class ListingData:
     symbol: str
     currency: str
     market: str
+    kind: str
     lot: int
     sessions: pd.DatetimeIndex
     session_ns: np.ndarray
@@ -54,6 +55,9 @@ class Rows:
     fx: np.ndarray          # fx to base at the decision instant
     price: np.ndarray       # raw fill price (open or close of the bar)
     instant_ns: np.ndarray  # decision/fill instant
+    reaction_j: np.ndarray  # bar of the reaction session (day 0; -1 when not a session in the data)
+    reaction_close_ns: np.ndarray
+    row: np.ndarray         # position in the schedule
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,14 +85,16 @@ class KernelData:
             fx_close = inputs.fx.frame["close"].to_numpy(dtype=float)
         self._fx_stamps, self._fx_close = fx_stamps, fx_close
         self.listings: list[ListingData] = []
-        for sym in self.symbols:
-            bars = inputs.bars[sym]
+        #: the benchmark index (traded only as a proxy: hedges, buy-and-hold of the index) sits
+        #: after the listings, at ``bench_index``
+        self.bench_index = len(self.symbols)
+        for sym, bars in [*((s, inputs.bars[s]) for s in self.symbols), (inputs.benchmark.symbol, inputs.benchmark)]:
             lst = get_listing(sym)
             frame = bars.frame
             opens = session_opens_utc(lst.market.calendar_code, frame.index)
             open_ns, close_ns = utc_ns(opens), utc_ns(frame["close_utc"])
             self.listings.append(ListingData(
-                symbol=sym, currency=lst.currency, market=lst.market.code, lot=lst.lot_size_shares,
+                symbol=sym, currency=lst.currency, market=lst.market.code, kind=lst.kind, lot=lst.lot_size_shares,
                 sessions=pd.DatetimeIndex(frame.index), session_ns=pd.DatetimeIndex(frame.index).as_unit("ns").asi8,
                 open=frame["open"].to_numpy(dtype=float), close=frame["close"].to_numpy(dtype=float),
                 open_ns=open_ns, close_ns=close_ns,
@@ -116,7 +122,7 @@ class KernelData:
         index = {sym: i for i, sym in enumerate(self.symbols)}
         cats = {c.id: c for c in inputs.calendar}
         cols: dict[str, list[Any]] = {k: [] for k in Rows.__dataclass_fields__}
-        for row in inputs.schedule.rows:  # schedule order = the engine's order within an instant
+        for pos, row in enumerate(inputs.schedule.rows):  # schedule order = the engine's order within an instant
             li = index.get(row.listing)
             if li is None:
                 continue
@@ -135,6 +141,10 @@ class KernelData:
             cols["catalyst"].append(row.catalyst_id)
             cols["kind"].append(getattr(cat, "kind", None))
             cols["expected"].append(int(getattr(cat, "expected_sign", None) or 0))
+            cols["reaction_j"].append(int(sessions.get_loc(row.reaction_session))
+                                      if row.reaction_session in sessions else -1)
+            cols["reaction_close_ns"].append(pd.Timestamp(row.reaction_close_utc).value)
+            cols["row"].append(pos)
             if at_open:
                 cols["ref"].append(float(data.close[j - 1]) if j > 0 else np.nan)
                 cols["fx"].append(float(data.fx_open[j]))
@@ -149,14 +159,19 @@ class KernelData:
         return Rows(**{k: np.array(v, dtype=object if k in obj else (float if k in ("ref", "fx", "price") else np.int64))
                         for k, v in cols.items()})
 
-    def clock(self, listings: tuple[int, ...]) -> Clock:
-        """Mark instants of the engine for these traded listings (every close of each)."""
-        got = self._clocks.get(listings)
+    def clock(self, listings: tuple[int, ...], bench_from: int | None = None) -> Clock:
+        """Mark instants of the engine for these traded listings (every close of each), plus the
+        benchmark's closes from its bar ``bench_from`` on (None: none); positions can be
+        marked in the listings and the benchmark."""
+        got = self._clocks.get((listings, bench_from))
         if got is not None:
             return got
-        ns = np.unique(np.concatenate([self.listings[i].close_ns for i in listings]))
+        closes = [self.listings[i].close_ns for i in listings]
+        if bench_from is not None:
+            closes.append(self.listings[self.bench_index].close_ns[bench_from:])
+        ns = np.unique(np.concatenate(closes))
         kc, mark, fx = {}, {}, {}
-        for i in listings:
+        for i in (*listings, self.bench_index):
             data = self.listings[i]
             kc[i] = np.searchsorted(ns, data.close_ns)
             last = np.searchsorted(data.close_ns, ns, side="right") - 1
@@ -165,7 +180,7 @@ class KernelData:
             # no rate known yet: nothing can be held then (the engine would have refused the fill)
             fx[i] = np.where(np.isnan(rate), 0.0, rate)
         got = Clock(ns=ns, kc=kc, mark=mark, fx=fx)
-        self._clocks[listings] = got
+        self._clocks[(listings, bench_from)] = got
         return got
 
     # ------------------------------------------------------------------ costs (real CostBook, cached)
