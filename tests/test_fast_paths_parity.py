@@ -42,7 +42,7 @@ SPACES: dict[str, dict[str, list]] = {
     "cross_listing_lead_lag": {
         "min_gap": [0.002, 0.01, 0.03], "notional_per_gap_base": [1e6, 5e6, 2e7],
         "max_notional_base": [100_000.0, 400_000.0], "hold_sessions": [1, 3, 5], "stop_loss_pct": [None, 0.03],
-        "portfolio.slippage_bps": [0.0, 12.5], "strategy.listings": [("9988.HK", "BABA"), ("9988.HK", "BABA"), ("BABA",)],
+        "portfolio.slippage_bps": [0.0, 12.5], "strategy.listings": [("9988.HK", "BABA")],
         "events.only": ONLY},
     "buy_and_hold": {
         "instrument": ["listings", "benchmark"], "fraction_of_cash": [0.3, 0.95],

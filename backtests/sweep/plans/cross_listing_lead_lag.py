@@ -1,6 +1,6 @@
 """CrossListingLeadLag's fast path: a candidate per schedule row of a listing that has not reacted
 when another traded listing has, with the parity gap :func:`parity_gap` gives on the closes
-completed at its first-trade point."""
+completed at its first-trade point (leaders within a declared pair only)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from backtests.sweep.inputs import RunPlan, SweepInputs
 from backtests.sweep.kernel_data import KernelData
 from backtests.sweep.legs import Legs, Orders
 from backtests.sweep.plans import Planned, Planner, allow_short, column, event_mask, held_text, rules
+from data_loaders.registry import active_registry
 from strategies.cross_listing_lead_lag import CrossListingLeadLag, parity_gap
 
 STRATEGY = CrossListingLeadLag
@@ -20,6 +21,7 @@ STRATEGY = CrossListingLeadLag
 
 def _candidates(kd: KernelData, inputs: SweepInputs, listings: tuple[int, ...]) -> tuple[Legs, np.ndarray, np.ndarray]:
     rows = kd.rows
+    registry = active_registry()
     traded = {kd.symbols[i]: i for i in listings}
     found: dict[str, list[Any]] = {k: [] for k in ("li", "j", "point", "cat", "key", "order", "gap", "kind")}
     for r in np.nonzero(np.isin(rows.listing, listings))[0]:
@@ -28,17 +30,19 @@ def _candidates(kd: KernelData, inputs: SweepInputs, listings: tuple[int, ...]) 
         now = int(rows.instant_ns[r])
         if rows.reaction_close_ns[r] <= now:
             continue  # already closed a session since the news: not lagging
-        leaders = [s for s in inputs.schedule.rows if s.catalyst_id == rows.catalyst[r] and s.listing in traded
-                   and s.listing != data.symbol and s.reaction_close_utc.value < now]
+        leaders = [(s, registry.pair_of(data.symbol, s.listing)) for s in inputs.schedule.rows
+                   if s.catalyst_id == rows.catalyst[r] and s.listing in traded and s.listing != data.symbol
+                   and s.reaction_close_utc.value < now]
+        leaders = [(s, pair) for s, pair in leaders if pair is not None]  # declared pairs only
         if not leaders or j == 0:
             continue
-        lead = kd.listings[traded[leaders[0].listing]]
+        lead, pair = kd.listings[traded[leaders[0][0].listing]], leaders[0][1]
         done = int(np.searchsorted(lead.close_ns, data.close_ns[j], side="left"))  # its bars stamped before ours
         if done == 0:
             continue
         at = np.array([now], dtype=np.int64)
         hkd_per_usd = float(kd.fx_to_base("USD", at)[0] / kd.fx_to_base("HKD", at)[0])
-        gap = parity_gap(lagger=data.symbol, lagger_close=float(data.close[j - 1]), leader=lead.symbol,
+        gap = parity_gap(pair=pair, lagger=data.symbol, lagger_close=float(data.close[j - 1]),
                          leader_close=float(lead.close[done - 1]), hkd_per_usd=hkd_per_usd)
         for name, value in (("li", li), ("j", j), ("point", point), ("cat", rows.catalyst[r]), ("gap", gap),
                             ("key", f"{rows.catalyst[r]}@{data.symbol}"), ("order", int(rows.row[r])),
