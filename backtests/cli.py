@@ -6,8 +6,8 @@ one-line messages instead of tracebacks.
 
 Commands load lazily: ``catalyst-bt run`` imports ``cli_run`` and what it uses, not the
 event study (scipy), the sweep (pyarrow, dask) or the tearsheet (matplotlib);
-``--help`` and ``--version`` import none of them (the one-line help of each command is
-listed in :data:`_LAZY_COMMANDS`; a test checks it against the command's own docstring).
+``--help`` and ``--version`` import none of them (the one-line help of each command is read from its
+module's source).
 """
 
 from __future__ import annotations
@@ -19,18 +19,16 @@ import click
 
 from data_loaders.errors import UserError
 
-#: command name -> (module defining ``register(group)``, one-line help shown by ``--help``).
-_LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "data": ("backtests.cli_data", "Inspect and fetch price data."),
-    "demo": ("backtests.cli_run", "Run the embedded default end to end, offline, on the seeded SYNTHETIC market."),
-    "events": ("backtests.cli_events",
-               "Catalyst calendars: place them on exchange calendars, extract candidates from articles."),
-    "report": ("backtests.cli_report", "Write OUTDIR/tearsheet.html (self-contained) and OUTDIR/figures/*.png from "
-               "the files catalyst-bt run / study / sweep wrote into OUTDIR."),
-    "run": ("backtests.cli_run", "Run the backtest described by CONFIG (a TOML file; see configs/)."),
-    "study": ("backtests.cli_study",
-              "Event study of CONFIG's catalysts: ARs/CARs vs the benchmark, placebo and SQ tests."),
-    "sweep": ("backtests.cli_sweep", "Sweep the parameters of CONFIG's strategy as its [sweep] section says."),
+#: command name -> module defining ``register(group)``; ``--help`` reads each command's one-line
+#: help from the module's source (:func:`_short_help`) without importing it.
+_LAZY_COMMANDS: dict[str, str] = {
+    "data": "backtests.cli_data",
+    "demo": "backtests.cli_run",
+    "events": "backtests.cli_events",
+    "report": "backtests.cli_report",
+    "run": "backtests.cli_run",
+    "study": "backtests.cli_study",
+    "sweep": "backtests.cli_sweep",
 }
 
 # Modules that each define ``register(group: click.Group) -> None``; those with no entry in
@@ -53,7 +51,7 @@ class _LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in _LAZY_COMMANDS:
-            _register(_LAZY_COMMANDS[cmd_name][0])
+            _register(_LAZY_COMMANDS[cmd_name])
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -63,10 +61,32 @@ class _LazyGroup(click.Group):
             if name in self.commands:
                 rows.append((name, self.commands[name].get_short_help_str(limit=limit)))
             else:
-                rows.append((name, click.Command(name, help=_LAZY_COMMANDS[name][1]).get_short_help_str(limit=limit)))
+                rows.append((name, click.Command(name, help=_short_help(name)).get_short_help_str(limit=limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _short_help(command: str) -> str:
+    """The docstring of the function that ``_LAZY_COMMANDS[command]``'s module decorates as
+    ``command`` (``@group.command("run")``, ``@click.group("events")`` ...), read with ``ast``."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(_LAZY_COMMANDS[command])
+    if spec is None or spec.origin is None:
+        return ""
+    with open(spec.origin, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for deco in node.decorator_list:
+            if isinstance(deco, ast.Call) and getattr(deco.func, "attr", None) in ("command", "group"):
+                named = [a.value for a in deco.args[:1] if isinstance(a, ast.Constant)]
+                if (named[0] if named else node.name) == command:
+                    return ast.get_docstring(node) or ""
+    return ""
 
 
 def _register(name: str) -> None:
@@ -111,7 +131,7 @@ def cli() -> None:
 
 
 def _register_eager() -> None:
-    lazy_modules = {module for module, _ in _LAZY_COMMANDS.values()}
+    lazy_modules = set(_LAZY_COMMANDS.values())
     for name in _COMMAND_MODULES:
         if name not in lazy_modules:
             _register(name)
