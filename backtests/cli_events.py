@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
 
+from backtests.cli_tables import Col, fit_table
 from backtests.results import atomic_write_text
 from data_loaders.errors import UserError
 from data_loaders.markets import get_listing
@@ -44,20 +44,22 @@ def _local(instant: pd.Timestamp, symbol: str) -> str:
     return f"{instant.tz_convert(get_listing(symbol).market.tz):%m-%d %H:%M}"
 
 
+SCHEDULE_TABLE: tuple[Col, ...] = (
+    Col(header="catalyst", wrap=True), Col(header="known from", priority=3), Col(header="known by", priority=2),
+    Col(header="day 0"), Col(header="first trade"), Col(header="at", priority=4),
+    Col(header="sessions lost", priority=1, justify="right"),
+)
+
+
 def _print_schedule(console: Console, schedule: EventSchedule, listings: list[str], policy: str) -> None:
     for sym in listings:
         rows = schedule.for_listing(sym)
         tz = get_listing(sym).market.tz
-        table = Table(title=f"{sym}: first reaction and first trade ({policy}; local times {tz})")
-        for col, justify in (("catalyst", "left"), ("known from", "left"), ("known by", "left"),
-                             ("day 0", "left"), ("first trade", "left"), ("at", "left"),
-                             ("sessions lost", "right")):
-            table.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for r in sorted(rows, key=lambda r: (r.earliest_utc, r.catalyst_id)):
-            table.add_row(r.catalyst_id, _local(r.earliest_utc, sym), _local(r.latest_utc, sym),
-                          f"{r.reaction_session:%Y-%m-%d}", f"{r.first_trade_session:%Y-%m-%d} {r.first_trade_point}",
-                          _local(r.first_trade_utc, sym), str(r.sessions_lost))
-        console.print(table)
+        cells = [(r.catalyst_id, _local(r.earliest_utc, sym), _local(r.latest_utc, sym), f"{r.reaction_session:%Y-%m-%d}",
+                  f"{r.first_trade_session:%Y-%m-%d} {r.first_trade_point}", _local(r.first_trade_utc, sym),
+                  str(r.sessions_lost)) for r in sorted(rows, key=lambda r: (r.earliest_utc, r.catalyst_id))]
+        console.print(fit_table(console, SCHEDULE_TABLE, cells, dropped_hint="every column is in the CSV",
+                                title=f"{sym}: first reaction and first trade ({policy}; local times {tz})"))
 
 
 def _write_schedule(schedule: EventSchedule, out: Path, listings: list[str]) -> list[Path]:
@@ -103,8 +105,8 @@ def schedule_cmd(calendar: Path, fill_policy: FillPolicy, listings: tuple[str, .
     wanted = _check_listings(listings) if listings else None
     schedule = build_schedule(cal.catalysts, listings=wanted, fill_policy=fill_policy)
     shown = list(wanted) if wanted else sorted({s for c in cal.catalysts for s in active_registry().expand_all(c.listings)})
-    # Piped output gets a fixed width wide enough for the table (rich falls back to 80).
-    _print_schedule(Console(width=None if sys.stdout.isatty() else 120), schedule, shown, fill_policy)
+    # the console's width: COLUMNS when set, else the terminal's, else 80 (piped)
+    _print_schedule(Console(), schedule, shown, fill_policy)
     target = out if out is not None else Path(f"{calendar.stem}_schedule.csv")
     written = _write_schedule(schedule, target, shown)
     err = Console(stderr=True)

@@ -6,14 +6,78 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import click
+import json
 
-from backtests.cli_options import config_data_options
+import click
+from rich.console import Console
+
+from backtests.cli_options import config_data_options, output_options, print_json
+from backtests.cli_tables import Col, fit_table
 from backtests.config import load_config
-from backtests.event_study import format_table, write_event_study
+from backtests.event_study import EventStudyResult, result_to_json, write_event_study
+from backtests.event_study.outputs import _p, _pct
 from backtests.event_study.section import STUDY_KEYS, StudyConfig, parse_study_section, run_study_config
 
 __all__ = ["STUDY_KEYS", "StudyConfig", "parse_study_section", "register", "run_study_config"]
+
+ROW_COLUMNS: tuple[Col, ...] = (
+    Col(header="catalyst", wrap=True), Col(header="listing"), Col(header="window"), Col(header="day 0", priority=2),
+    Col(header="CAR", justify="right"), Col(header="t", priority=4, justify="right"),
+    Col(header="p t", priority=6, justify="right"), Col(header="p plac", justify="right"),
+    Col(header="p sq", priority=5, justify="right"), Col(header="p rank", priority=7, justify="right"),
+    Col(header="holm", priority=3, justify="right"), Col(header="BH", priority=1, justify="right"),
+    Col(header="n est", priority=8, justify="right"),
+)
+JOINT_COLUMNS: tuple[Col, ...] = (
+    Col(header="catalyst", wrap=True), Col(header="window"), Col(header="t mean", priority=1, justify="right"),
+    Col(header="p plac", justify="right"), Col(header="p stouffer", priority=2, justify="right"),
+    Col(header="rho", priority=4, justify="right"), Col(header="holm", priority=3, justify="right"),
+)
+LEADLAG_COLUMNS: tuple[Col, ...] = (
+    Col(header="catalyst", wrap=True), Col(header="leader -> lagger"), Col(header="lead h", priority=3, justify="right"),
+    Col(header="leader CAR", priority=1, justify="right"), Col(header="lagger AR0", priority=2, justify="right"),
+    Col(header="share", justify="right"), Col(header="open gap", priority=4, justify="right"),
+)
+
+
+def _print_study(console: Console, result: EventStudyResult) -> None:
+    """The study's rows, joint and lead-lag results as tables that fit the console, then
+    failed rows and problems as lines (see :mod:`backtests.cli_tables`)."""
+    t = result.table
+    label = " [SYNTHETIC DATA]" if result.synthetic else ""
+    console.print(f"event study: {len(t)} rows, model {result.spec.model}, seed {result.seed}{label}", highlight=False)
+    ok = t[~t["problem"].astype(bool)] if len(t) else t
+    rows = [(r.catalyst_id, r.listing, r.window, str(r.day0), _pct(r.car), f"{r.t_stat:.2f}", _p(r.p_t),
+             _p(r.p_placebo), _p(r.p_sq), _p(r.p_rank), _p(r.p_placebo_holm), _p(r.p_placebo_bh), str(r.n_est))
+            for r in ok.itertuples(index=False)]
+    console.print(fit_table(console, ROW_COLUMNS, rows, dropped_hint="every column is in event_study.csv",
+                            caption="CAR in %; p t: residual t test, p plac: placebo, p sq: sample quantile, "
+                                    "p rank: rank test; holm / BH: placebo p adjusted over all rows"))
+    for r in t[t["problem"].astype(bool)].itertuples(index=False) if len(t) else ():
+        console.print(f"{r.catalyst_id} {r.listing} {r.window} {r.day0}: {r.problem}", highlight=False)
+    if len(result.joint):
+        j = result.joint
+        good = j[~j["problem"].astype(bool)]
+        rows = [(r.catalyst_id, r.window, f"{r.t_mean:+.2f}", _p(r.p_joint_placebo), _p(r.p_stouffer_corr),
+                 f"{r.rho:.2f}", _p(r.p_joint_placebo_holm)) for r in good.itertuples(index=False)]
+        console.print(fit_table(console, JOINT_COLUMNS, rows,
+                                title="joint (both listings as one firm): mean t, matched placebo p, "
+                                      "correlated Stouffer p"))
+        for r in j[j["problem"].astype(bool)].itertuples(index=False):
+            console.print(f"{r.catalyst_id} {r.window}: {r.problem}", highlight=False)
+    if len(result.lead_lag):
+        ll = result.lead_lag
+        rows = [(r.catalyst_id, f"{r.leader} -> {r.lagger}", f"{r.lead_hours:+.1f}", _pct(r.leader_car),
+                 _pct(r.lagger_ar_day0), f"{r.lagger_share_at_first_session:.2f}", _pct(r.lagger_open_gap))
+                for r in ll[ll["leader"].astype(bool)].itertuples(index=False)]
+        console.print(fit_table(console, LEADLAG_COLUMNS, rows,
+                                title="lead-lag: share of the leader's CAR the lagger still made at its first session"))
+        for r in ll[~ll["leader"].astype(bool)].itertuples(index=False):
+            console.print(f"{r.catalyst_id}: {r.problem}", highlight=False)
+    if result.problems:
+        console.print(f"problems and notes ({len(result.problems)}):", highlight=False)
+        for p in result.problems:
+            console.print(f"  - {p}", highlight=False, markup=False)
 
 
 def register(group: click.Group) -> None:
@@ -23,20 +87,32 @@ def register(group: click.Group) -> None:
                   help="Output folder (default: [study] out, else out/<run name>).")
     @click.option("--seed", type=int, help="Seed of the placebo draws, overriding [study] seed.")
     @click.option("--report", is_flag=True, help="Also write tearsheet.html (+ figures/) into the output folder.")
-    def study_cmd(config: Path, data_dir: Path | None, source: str | None, out: Path | None,
-                  seed: int | None, report: bool) -> None:
+    @output_options
+    def study_cmd(config: Path, data_dir: Path | None, source: str | None, refresh: bool, out: Path | None,
+                  seed: int | None, report: bool, as_json: bool, quiet: bool) -> None:
         """Event study of CONFIG's catalysts: ARs/CARs vs the benchmark, placebo and SQ tests."""
-        cfg = load_config(config, need_strategy=False).with_overrides(source=source, data_dir=data_dir)
+        cfg = load_config(config, need_strategy=False).with_overrides(source=source, data_dir=data_dir,
+                                                                      refresh=refresh)
         study = parse_study_section(cfg)
         if seed is not None:
             if seed < 0:
                 raise click.BadParameter(f"{seed} must be >= 0", param_hint="--seed")
             study = dataclasses.replace(study, seed=seed)
         result = run_study_config(cfg, study)
-        click.echo(format_table(result))
         csv_path, json_path = write_event_study(result, out or study.out or Path("out") / cfg.name)
-        click.echo(f"wrote {csv_path} and {json_path}")
+        written = [csv_path, json_path]
         if report:
             from backtests.report import render_report  # matplotlib only when asked for
 
-            click.echo(f"wrote {render_report(csv_path.parent)}")
+            written.append(render_report(csv_path.parent))
+        if as_json:
+            doc = json.loads(result_to_json(result))
+            doc.pop("paths")  # the AR/CAR paths per day are in event_study.json
+            print_json({"command": "study", "out_dir": csv_path.parent, "written": written, **doc})
+        elif quiet:
+            if result.problems:
+                click.echo(f"{len(result.problems)} problem(s) and note(s); see {json_path}", err=True)
+        else:
+            console = Console()
+            _print_study(console, result)
+            console.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)

@@ -3,47 +3,67 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 from rich.console import Console
-from rich.table import Table
 
-from backtests.cli_options import config_data_options
+from backtests.cli_options import config_data_options, output_options, print_json
+from backtests.cli_tables import Col, fit_table
 from backtests.config import load_config
 from backtests.sweep.chunks import ENGINE_MODES
+from backtests.sweep.distinct import describe_parameters, distinct_results
 from backtests.sweep.run import SweepOutcome, SweepSpec, run_sweep
 from backtests.sweep.section import OFF_WORDS, SWEEP_KEYS, SweepSection, parse_sweep_section
 
 __all__ = ["OFF_WORDS", "SWEEP_KEYS", "SweepSection", "parse_sweep_section", "register"]
 
 
-def _short(value: Any) -> str:
-    if value is None:
-        return "off"
-    if isinstance(value, list):
-        return "+".join(map(str, value)) if value else "all"
-    return str(value)
+DISTINCT_COLUMNS: tuple[Col, ...] = (
+    Col(header="parameters", wrap=True, min_width=40), Col(header="combos", priority=1, justify="right"),
+    Col(header="metric", justify="right"), Col(header="return", justify="right"),
+    Col(header="max DD", priority=2, justify="right"), Col(header="trades", priority=1, justify="right"),
+    Col(header="engine", priority=4), Col(header="combo", priority=3, justify="right"),
+)
 
 
-def _print(console: Console, outcome: SweepOutcome) -> None:
+def count_line(summary: dict[str, Any], drawn: int) -> str:
+    """``4,032 combinations run (4,536 grid points, 504 excluded by the constraint); 1,210
+    distinct results`` — the same counts the progress bar shows."""
+    trials = summary["trials"]
+    extra = f" ({drawn:,} grid points, {drawn - trials:,} excluded by the constraint)" if drawn > trials else ""
+    return f"{trials:,} combinations run{extra}; {summary['distinct_trials']:,} distinct results"
+
+
+def best_distinct(outcome: SweepOutcome, top: int, store_dir: Path) -> pd.DataFrame:
+    """The ``top`` best distinct results (combinations with identical results collapsed),
+    with the ``engine`` that ran each representative."""
     s = outcome.summary
-    title = f"sweep of {s['strategy']} {s['start']}..{s['end']}: {s['trials']:,} combinations, best by {s['metric']}"
+    dims = tuple(s["space"]["grid"]) if s["space"]["search"] == "grid" else \
+        (*s["space"]["ranges"], *s["space"]["choices"])
+    table = pd.read_parquet(outcome.table_path)
+    best = distinct_results(table, metric=s["metric"], dims=dims, top=top, store_dir=store_dir)
+    return best.assign(engine=best["combo_id"].map(table.set_index("combo_id")["engine"]))
+
+
+def _print(console: Console, outcome: SweepOutcome, best: pd.DataFrame) -> None:
+    s = outcome.summary
+    metric = s["metric"]
+    title = f"sweep of {s['strategy']} {s['start']}..{s['end']}: best distinct results by {metric}"
     if s["synthetic_data"]:
         title += " (SYNTHETIC DATA)"
-    table = Table(title=title)
-    for col in ("combo", "parameters", s["metric"], "total return", "max drawdown", "trades", "engine"):
-        table.add_column(col, justify="left" if col == "parameters" else "right")
-    for entry in s["best"]:
-        m = entry["metrics"]
-        params = ", ".join(f"{k}={_short(v)}" for k, v in entry["params"].items())
-        table.add_row(str(entry["combo_id"]), params, f"{m[s['metric']]:.4g}", f"{m['total_return']:+.2%}",
-                      f"{m['max_drawdown']:.2%}", f"{m['trade_count']:.0f}", entry["engine"])
-    console.print(table)
+    rows = [(describe_parameters(r.same, r.varies), f"{r.combos:,}", f"{getattr(r, metric):.4g}",
+             f"{r.total_return:+.2%}", f"{r.max_drawdown:.2%}", f"{r.trade_count:.0f}",
+             str(r.engine), str(r.combo_id)) for r in best.itertuples()]
+    cols = (DISTINCT_COLUMNS[0], DISTINCT_COLUMNS[1], Col(header=metric, justify="right"), *DISTINCT_COLUMNS[3:])
+    console.print(fit_table(console, cols, rows, title=title,
+                            caption="combos: combinations with this very result (same returns every session); "
+                                    "the values listed in braces made no difference",
+                            dropped_hint="every combination is in sweep.parquet"))
     dsr, pbo = s["deflated_sharpe"], s["pbo"]
-    console.print(f"trials: {s['trials']:,} ({s['distinct_trials']:,} distinct return series)")
+    console.print(count_line(s, outcome.drawn))
     if dsr.get("value") is not None:
         # the DSR works per session; show the luck hurdle in the same annual units as the Sharpe
         scale = dsr["sharpe_annual"] / dsr["sharpe"] if dsr.get("sharpe") else float("nan")
@@ -79,11 +99,13 @@ def register(group: click.Group) -> None:
     @click.option("--report", is_flag=True, help="Render the tearsheet (backtests.report) into the output folder.")
     @click.option("--no-progress", is_flag=True, help="No progress bar.")
     @click.option("--cache-dir", type=click.Path(path_type=Path), help="Parquet cache for akshare downloads.")
-    def sweep_cmd(config: Path, data_dir: Path | None, source: str | None, out: Path | None, workers: int | None,
-                  scheduler: str | None, seed: int | None, engine: str | None, store: Path | None, report: bool,
-                  no_progress: bool, cache_dir: Path | None) -> None:
+    @output_options
+    def sweep_cmd(config: Path, data_dir: Path | None, source: str | None, refresh: bool, out: Path | None,
+                  workers: int | None, scheduler: str | None, seed: int | None, engine: str | None,
+                  store: Path | None, report: bool, no_progress: bool, cache_dir: Path | None, as_json: bool,
+                  quiet: bool) -> None:
         """Sweep the parameters of CONFIG's strategy as its [sweep] section says."""
-        cfg = load_config(config).with_overrides(source=source, data_dir=data_dir)
+        cfg = load_config(config).with_overrides(source=source, data_dir=data_dir, refresh=refresh)
         section = parse_sweep_section(cfg)
         options = dict(section.options)
         for key, value in (("workers", workers), ("scheduler", scheduler), ("engine", engine)):
@@ -92,23 +114,21 @@ def register(group: click.Group) -> None:
         if seed is not None and seed < 0:
             raise click.BadParameter(f"{seed} must be >= 0", param_hint="--seed")
         out_dir = out or section.out or Path("out") / f"{cfg.name}-sweep"
-        spec = SweepSpec(config=cfg, out_dir=out_dir, store_dir=store, progress=not no_progress,
+        spec = SweepSpec(config=cfg, out_dir=out_dir, store_dir=store, progress=not (no_progress or quiet),
                          cache_dir=cache_dir, **options)
-        console = Console()
         outcome = run_sweep(spec, section.space, section.constraint, section.seed if seed is None else seed)
-        _print(console, outcome)
+        best = best_distinct(outcome, spec.top, Path(store) if store else outcome.out_dir / "parts")
+        written = [outcome.table_path, outcome.summary_path]
         if report:
-            try:
-                module = importlib.import_module("backtests.report")
-            except ModuleNotFoundError as exc:
-                if exc.name not in ("backtests.report",):
-                    raise
-                console.print("[yellow]--report: backtests.report is not available in this version[/yellow]")
-                return
-            render = getattr(module, "render_report", None)
-            if render is None:
-                console.print("[yellow]--report: backtests.report has no render_report[/yellow]")
-                return
-            written = render(outcome.out_dir)
-            console.print(f"report: {written}")
+            from backtests.report import render_report  # the tearsheet stack only when asked for
 
+            written.append(render_report(outcome.out_dir))
+        if as_json:
+            distinct = best.drop(columns=["combo_ids"]).to_dict(orient="records")
+            print_json({"command": "sweep", "out_dir": outcome.out_dir, "written": written,
+                        "grid_points": outcome.drawn, "excluded_by_constraint": outcome.drawn - outcome.summary["trials"],
+                        "best_distinct": distinct, "summary": outcome.summary})
+        elif not quiet:
+            _print(Console(), outcome, best)
+            if report:
+                click.echo(f"report: {written[-1]}")

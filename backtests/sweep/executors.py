@@ -112,9 +112,12 @@ def make_runner(inputs: SweepInputs, *, workers: int, scheduler: str | None) -> 
     return _Serial(inputs) if workers == 1 else _Processes(inputs, workers)
 
 
-def progress_bar(enabled: bool, total: int, where: str) -> Any:
+def progress_bar(enabled: bool, total: int, where: str, *, constrained: bool = False) -> Any:
+    """A progress bar on stderr over the ``total`` grid points (random draws); with a
+    constraint it also counts the combinations that pass it (kept), the number the summary
+    reports. Narrow enough for 80 columns."""
     class _Off:
-        def advance(self, n: int) -> None:
+        def advance(self, n: int, kept: int = 0) -> None:
             pass
 
         def stop(self) -> None:
@@ -123,18 +126,18 @@ def progress_bar(enabled: bool, total: int, where: str) -> Any:
     if not enabled:
         return _Off()
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeRemainingColumn)
 
-    bar = Progress(TextColumn("[bold]sweep[/bold] " + where), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("combinations"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=False)
-    task = bar.add_task("sweep", total=total)
+    counted = TextColumn("grid points, {task.fields[kept]:,} kept" if constrained else "combinations")
+    bar = Progress(TextColumn("[bold]sweep[/bold] " + where), BarColumn(bar_width=12), MofNCompleteColumn(),
+                   counted, TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+    task = bar.add_task("sweep", total=total, kept=0)
     bar.start()
 
     class _On:
-        def advance(self, n: int) -> None:
-            bar.advance(task, n)
+        def advance(self, n: int, kept: int = 0) -> None:
+            bar.update(task, advance=n, kept=bar.tasks[0].fields["kept"] + kept)
 
         def stop(self) -> None:
             bar.stop()

@@ -147,6 +147,7 @@ class SweepOutcome:
     reused: int
     timings: dict[str, float]
     messages: tuple[str, ...] = ()
+    drawn: int = 0  # grid points (or random draws) considered, the constraint's rejects included
 
 
 # --------------------------------------------------------------------------------------- entry points
@@ -272,7 +273,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     trials_log = TrialLog()
     engines: collections.Counter[str] = collections.Counter()
     reasons: collections.Counter[str] = collections.Counter()
-    computed_rows = reused_rows = trials = 0
+    computed_rows = reused_rows = trials = drawn = 0
     table_tmp = out_dir / f".{TABLE_NAME}.{os.getpid()}.tmp"
     writer: pq.ParquetWriter | None = None
     buffered: list[pa.Table] = []
@@ -286,7 +287,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
         whole = held if final else held - held % spec.chunk_size
         writer.write_table(table.slice(0, whole), row_group_size=spec.chunk_size)
         buffered[:] = [table.slice(whole)] if whole < held else []
-    progress = progress_bar(spec.progress, total, runner.description)
+    progress = progress_bar(spec.progress, total, runner.description, constrained=check is not None)
     pending: collections.deque[tuple[Chunk, Any]] = collections.deque()
     finished: dict[Any, ChunkResult] = {}
     inflight: set[Any] = set()
@@ -307,7 +308,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
             inflight.discard(fut)
 
     def emit_ready() -> None:
-        nonlocal writer, reused_rows, trials
+        nonlocal writer, reused_rows, trials, drawn
         while pending and (pending[0][1] is None or pending[0][1] in finished):
             chunk, fut = pending.popleft()
             result = finished.pop(fut) if fut is not None else None
@@ -332,7 +333,8 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
                 engines.update(engine)
                 reasons.update(r for r in reason if r)
                 trials += len(chunk.keys)
-            progress.advance(chunk.consumed)
+            progress.advance(chunk.consumed, kept=len(chunk.keys))
+            drawn += chunk.consumed
 
     try:
         for chunk in chunks(inputs, space, check, seed, task_size):
@@ -389,7 +391,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
                         summary=summary, computed=computed_rows, reused=reused_rows,
                         timings={"load": t_loaded - t0, "evaluate": t_evaluated - t_loaded,
                                  "diagnostics": t_done - t_evaluated, "total": t_done - t0},
-                        messages=tuple(messages))
+                        messages=tuple(messages), drawn=drawn)
 
 
 def sweep(spec: SweepSpec, grid: Space | Mapping[str, Sequence[Any]], constraint: str | Constraint | None = None,
