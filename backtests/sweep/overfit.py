@@ -161,6 +161,8 @@ class PBOResult:
     prob_oos_loss: float
     degradation_slope: float
     degradation_intercept: float
+    splits_possible: int = 0
+    sampling: str = "all splits"
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -194,9 +196,11 @@ def _sharpe_of_score(score: np.ndarray, n: int) -> np.ndarray:
 
 
 def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int, *,
-             batch: int = 16) -> PBOResult:
+             batch: int = 16, max_splits: int | None = None, seed: int = 0) -> PBOResult:
     """PBO from per-block statistics (``N x S`` sums and sums of squares, ``block_sessions``
-    rows each). All ``C(S, S/2)`` splits are used.
+    rows each). All ``C(S, S/2)`` splits are used, or, when there are more than ``max_splits``,
+    ``max_splits`` of them drawn at random without replacement (seeded; each with its
+    complement), which the result states in ``sampling``.
 
     Identical strategies (same statistics in every block) are evaluated once and counted
     with their multiplicity; ties in out-of-sample ranks are averaged; when several strategies
@@ -234,6 +238,13 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         raise ValueError(f"CSCV with {s} blocks is too many; use at most 62 (16 is usual)")
     # splits whose first block is in-sample; the complement of each is the other half
     halves = [c for c in itertools.combinations(range(s), s // 2) if c[0] == 0]
+    possible = 2 * len(halves)
+    sampling = "all splits"
+    if max_splits is not None and possible > max_splits:
+        keep = np.sort(np.random.default_rng(seed).choice(len(halves), size=max(1, max_splits // 2), replace=False))
+        halves = [halves[i] for i in keep]
+        sampling = (f"{2 * len(halves):,} of {possible:,} splits drawn at random (seed {seed}, each with its "
+                    f"complement); sampling error of the PBO <= {0.5 / np.sqrt(len(halves)):.3f}")
     masks = np.array([sum(1 << b for b in c) for c in halves], dtype=np.int64)
     n = block_sessions * (s // 2)
     logits, is_best, oos_best = [], [], []
@@ -316,7 +327,8 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
     return PBOResult(value=float(np.mean(np.concatenate(overfit_share))), blocks=s, splits=len(lam),
                      block_sessions=block_sessions,
                      trials=n_strat, logit_mean=float(np.mean(lam)), prob_oos_loss=float(np.mean(y < 0)),
-                     degradation_slope=float(slope), degradation_intercept=float(intercept))
+                     degradation_slope=float(slope), degradation_intercept=float(intercept),
+                     splits_possible=possible, sampling=sampling)
 
 
 def pbo_from_returns(returns: np.ndarray, blocks: int = 16) -> PBOResult:
