@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from data_loaders.errors import UserError
 from data_loaders.registry import active_registry
 from data_loaders.schema import DailyBars
 from events.schedule import EventSchedule
+
+if TYPE_CHECKING:
+    from backtests.event_study.cross_section_study import CrossSectionResult
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "catalyst_id", "listing", "window", "window_start", "window_end", "day0", "day0_close_utc",
@@ -75,6 +79,9 @@ class EventStudyResult:
         The settings used.
     meta
         Sources, benchmarks, synthetic flag, counts (for the JSON output).
+    cross_section
+        Firms sharing an event day tested together (``cross_section.csv``), when the
+        study computed it (see :mod:`.cross_section_study`).
     """
 
     table: pd.DataFrame
@@ -86,6 +93,7 @@ class EventStudyResult:
     spec: EventStudySpec
     seed: int
     meta: dict = field(default_factory=dict)
+    cross_section: Optional["CrossSectionResult"] = None
 
     @property
     def synthetic(self) -> bool:
