@@ -101,6 +101,11 @@ def register(group: click.Group) -> None:
         result = run_study_config(cfg, study)
         csv_path, json_path = write_event_study(result, out or study.out or Path("out") / cfg.name)
         written = [csv_path, json_path]
+        cross = result.cross_section if result.cross_section is not None and len(result.cross_section.table) else None
+        if cross is not None:
+            from backtests.event_study.cross_section_outputs import write_cross_section
+
+            written += write_cross_section(cross, csv_path.parent)
         if report:
             from backtests.report import render_report  # matplotlib only when asked for
 
@@ -108,6 +113,8 @@ def register(group: click.Group) -> None:
         if as_json:
             doc = json.loads(result_to_json(result))
             doc.pop("paths")  # the AR/CAR paths per day are in event_study.json
+            if cross is not None:
+                doc["cross_section"] = json.loads(cross.table.to_json(orient="records"))
             print_json({"command": "study", "out_dir": csv_path.parent, "written": written, **doc})
         elif quiet:
             if result.problems:
@@ -115,4 +122,8 @@ def register(group: click.Group) -> None:
         else:
             console = Console()
             _print_study(console, result)
+            if cross is not None:
+                from backtests.event_study.cross_section_outputs import format_cross_section
+
+                console.print(format_cross_section(cross), highlight=False, markup=False, soft_wrap=True)
             console.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)

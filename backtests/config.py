@@ -109,6 +109,7 @@ class EventsSpec:
     fill_policy: str = "next_open"
     only: tuple[str, ...] = ()
     apply_to: str = "named"
+    narrative: str | None = None   # a [[narrative]] of the calendar: its catalysts reach its basket
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,7 +241,7 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
                     seed=int(d.get("seed", 7)), listings=listings_file)
 
     e = doc.get("events", {})
-    check_keys("events", e, ("calendar", "fill_policy", "only", "apply_to"), problems)
+    check_keys("events", e, ("calendar", "fill_policy", "only", "apply_to", "narrative"), problems)
     policy = e.get("fill_policy", "next_open")
     if policy not in FILL_POLICIES:
         problems.append(f"[events] fill_policy = {policy!r}; allowed: {', '.join(FILL_POLICIES)}")
@@ -251,7 +252,13 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
     calendar = str(e.get("calendar", "alibaba_2025"))
     if calendar.endswith(".toml") and not Path(calendar).is_absolute():
         calendar = str((base / calendar).resolve())
-    events = EventsSpec(calendar=calendar, fill_policy=policy, only=tuple(e.get("only", ())), apply_to=apply_to)
+    narrative = e.get("narrative")
+    if narrative is not None and (not isinstance(narrative, str) or not narrative):
+        problems.append(f"[events] narrative = {narrative!r} must be the id of a [[narrative]] in the calendar, "
+                        f"e.g. narrative = \"china_tech_rerating_2025\"")
+        narrative = None
+    events = EventsSpec(calendar=calendar, fill_policy=policy, only=tuple(e.get("only", ())), narrative=narrative,
+                        apply_to=apply_to)
 
     p = doc.get("portfolio", {})
     check_keys("portfolio", p, ("base_currency", "initial_cash", "slippage_bps", "allow_short"), problems)

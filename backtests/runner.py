@@ -24,6 +24,8 @@ from data_loaders.registry import use_registry
 from data_loaders.schema import DailyBars, DataIssue, PriceSource
 from data_loaders.sources import make_source
 from events.calendar_file import CatalystCalendar, default_calendar_path, load_calendar
+from events.catalyst import Catalyst
+from events.narrative import narrative_by_id, with_narrative_reach
 from events.schedule import EventSchedule, build_schedule, explain_no_rows
 from strategies.registry import resolve
 
@@ -106,10 +108,33 @@ def _load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progres
             hint = f" — did you mean {near[0]!r}?" if near else ""
             raise BacktestSetupError(f"{cfg.path}: [events] only names {cid!r}, which is not in calendar "
                                      f"{cfg.events.calendar!r}{hint} Known: {', '.join(known)}")
-    catalysts = [c for c in calendar if not cfg.events.only or c.id in cfg.events.only]
+    catalysts = narrative_catalysts(cfg, calendar, keep_all=False)
     schedule = build_schedule(catalysts, listings=listings, fill_policy=cfg.events.fill_policy,
                               apply_to=cfg.events.apply_to)
     return LoadedInputs(bars=bars, benchmark=benchmark, fx=fx, calendar=calendar, schedule=schedule)
+
+
+def narrative_catalysts(cfg: RunConfig, calendar: CatalystCalendar, *, keep_all: bool) -> list[Catalyst]:
+    """The config's catalysts (``[events] only``), with ``[events] narrative``'s reach applied.
+
+    With a narrative, its catalysts also reach every listing of its basket; a run
+    (``keep_all=False``) keeps only the narrative's catalysts, a study (``keep_all=True``)
+    keeps every catalyst so estimation windows still leave the others out.
+
+    Raises
+    ------
+    BacktestSetupError
+        A narrative id the calendar does not have (with the known ones).
+    """
+    catalysts = [c for c in calendar if not cfg.events.only or c.id in cfg.events.only]
+    if cfg.events.narrative is None:
+        return catalysts
+    try:
+        narrative = narrative_by_id(calendar.narratives, cfg.events.narrative, f"calendar {cfg.events.calendar!r}")
+    except KeyError as exc:
+        raise BacktestSetupError(f"{cfg.path}: [events] narrative: {str(exc).strip(chr(34))}") from None
+    reached = list(with_narrative_reach(catalysts, [narrative]))
+    return reached if keep_all else [c for c in reached if c.id in narrative.catalysts]
 
 
 def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lambda _: None,
@@ -137,6 +162,7 @@ def _run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress,
         raise BacktestSetupError(f"{cfg.path}: nothing to trade — " + explain_no_rows(
             inputs.schedule.catalysts, cfg.strategy.listings, calendar=cfg.events.calendar))
     require_tradable_bars(inputs.bars)
+    check_named_parts(resolved.config, inputs, where=f"{cfg.path}: [strategy.params]")
     check_board_lots(resolved.config, inputs, base_currency=cfg.portfolio.base_currency)
     progress(f"running {cfg.strategy.name}")
     result = run_backtest(strategy=resolved.strategy, strategy_config=resolved.config, bars=inputs.bars,
@@ -148,12 +174,31 @@ def _run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress,
     summary = {**result.summary, "config": str(cfg.path), "strategy": cfg.strategy.name,
                "listings": list(cfg.strategy.listings), "fill_policy": cfg.events.fill_policy,
                "data_source": cfg.data.source, "start": f"{cfg.start:%Y-%m-%d}", "end": f"{cfg.end:%Y-%m-%d}",
-               "catalysts": [c.id for c in inputs.calendar if not cfg.events.only or c.id in cfg.events.only]}
+               "catalysts": [c.id for c in inputs.schedule.catalysts]}
     result = dataclasses.replace(result, summary=summary, notes=tuple(notes))
     if out_dir is not None:
         write_outputs(result, out_dir)
         write_run_context(inputs, Path(out_dir))
     return result, inputs
+
+
+def check_named_parts(params: object, inputs: LoadedInputs, *, where: str) -> None:
+    """Refuse strategy parameters that name catalysts the run does not have (``catalysts``)
+    or listings it does not trade (``weights``), with the known ones.
+
+    Raises
+    ------
+    BacktestSetupError
+        Naming the first unknown id, a near match and the choices.
+    """
+    named = {"catalysts": (tuple(getattr(params, "catalysts", ())), [c.id for c in inputs.schedule.catalysts]),
+             "weights": (tuple(getattr(params, "weights", {}) or ()), list(inputs.bars))}
+    for key, (given, known) in named.items():
+        for name in given:
+            if name not in known:
+                near = difflib.get_close_matches(name, known, n=1)
+                hint = f" — did you mean {near[0]!r}?" if near else ""
+                raise BacktestSetupError(f"{where} {key}: {name!r} is not in this run{hint} Known: {', '.join(known)}")
 
 
 def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str) -> None:
@@ -168,9 +213,14 @@ def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str
         Naming the listing, the lot, its value and the smallest notional that works.
     """
     notional = getattr(params, "notional_per_trade_base", None)
-    if notional is None:
+    per_listing = getattr(params, "notional_for", None)   # baskets split one notional over listings
+    if notional is None and per_listing is None:
         return
     for sym, bars in inputs.bars.items():
+        if per_listing is not None:
+            notional = per_listing(sym, tuple(inputs.bars))
+            if notional <= 0:
+                continue
         lst = get_listing(sym)
         first_close = float(bars.frame["close"].iloc[0])
         rate = 1.0
@@ -179,7 +229,8 @@ def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str
         lot_value = lst.lot_size_shares * first_close * rate
         if notional < lot_value:
             raise BacktestSetupError(
-                f"notional_per_trade_base = {notional:,.0f} {base_currency} cannot buy one board lot of {sym} "
+                f"{'the basket share' if per_listing else 'notional_per_trade_base'} = {notional:,.0f} "
+                f"{base_currency} cannot buy one board lot of {sym} "
                 f"({lst.lot_size_shares} × {first_close:.2f} {lst.currency} = {lot_value:,.0f} {base_currency} "
                 f"at its first close, {bars.frame.index[0]:%Y-%m-%d}); set it to at least "
                 f"{math.ceil(lot_value * 1.5):,} so price moves do not round trades to zero lots")

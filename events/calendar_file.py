@@ -28,6 +28,11 @@ Format (one ``[[catalyst]]`` table per catalyst; see ``events/data/alibaba_2025.
     span = [812, 826]                       # optional: [start, end) character offsets of
                                             # the evidence in the article
 
+    [[narrative]]                           # optional: named sets of catalysts about a basket
+    id = "china_tech_rerating_2025"         # (see events/narrative.py)
+    catalysts = ["deepseek_r1", "qwen25max"]
+    basket = "@china_internet"              # a listing-registry target
+
 Rules that make a precision *possible*: ``minute`` needs zero seconds, ``hour`` a time on
 the hour, ``day`` no time (or 00:00), ``range`` a ``published_until`` after
 ``published_at``. A local time that does not exist in ``tz`` (spring-forward gap) or
@@ -57,10 +62,11 @@ import pandas as pd
 from data_loaders.errors import UserError
 from data_loaders.registry import active_registry
 from events.catalyst import CATALYST_KINDS, PRECISIONS, Catalyst, Source
+from events.narrative import Narrative, parse_narratives
 
 DEFAULT_CALENDAR_NAME = "alibaba_2025.toml"
 
-TOP_KEYS: tuple[str, ...] = ("title", "description", "catalyst")
+TOP_KEYS: tuple[str, ...] = ("title", "description", "catalyst", "narrative")
 CATALYST_KEYS: tuple[str, ...] = (
     "id", "headline", "published_at", "tz", "precision", "published_until", "kind",
     "listings", "expected_sign", "scheduled", "starred", "note", "source",
@@ -69,6 +75,7 @@ SOURCE_KEYS: tuple[str, ...] = ("article", "publisher", "published", "span")
 _REQUIRED: tuple[str, ...] = ("id", "headline", "published_at", "precision", "kind", "listings", "source")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _HEADER_RE = re.compile(r"^[ \t]*\[\[[ \t]*catalyst[ \t]*\]\]", re.MULTILINE)
+_NARRATIVE_RE = re.compile(r"^[ \t]*\[\[[ \t]*narrative[ \t]*\]\]", re.MULTILINE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -136,6 +143,8 @@ class CatalystCalendar:
         Free text from the file.
     notes
         ``(id, note)`` pairs for entries that carry a ``note``.
+    narratives
+        Named sets of catalysts about a basket (``[[narrative]]``, see :mod:`events.narrative`).
     """
 
     catalysts: tuple[Catalyst, ...]
@@ -143,6 +152,7 @@ class CatalystCalendar:
     title: str = ""
     description: str = ""
     notes: tuple[tuple[str, str], ...] = field(default=())
+    narratives: tuple[Narrative, ...] = field(default=())
 
     def __len__(self) -> int:
         return len(self.catalysts)
@@ -236,11 +246,17 @@ def loads_calendar(text: str, *, origin: str = "<calendar>", path: Path | None =
             note = raw.get("note")
             if isinstance(note, str) and note:
                 notes.append((cat.id, note))
+    narratives: tuple[Narrative, ...] = ()
+    if "narrative" in doc:
+        lines = [text.count("\n", 0, m.start()) + 1 for m in _NARRATIVE_RE.finditer(text)]
+        narratives, found = parse_narratives(doc["narrative"], list(seen), lines=lines,
+                                             expand=active_registry().expand, problem=_narrative_problem)
+        problems.extend(found)
     if problems:
         raise CalendarFileError(origin, problems)
     return CatalystCalendar(
         catalysts=tuple(catalysts), path=path, title=str(doc.get("title", "")),
-        description=str(doc.get("description", "")), notes=tuple(notes))
+        description=str(doc.get("description", "")), notes=tuple(notes), narratives=narratives)
 
 
 def default_calendar_path() -> Path:
@@ -261,6 +277,12 @@ def _did_you_mean(word: str, choices: tuple[str, ...] | list[str], *, cutoff: fl
     if not near:
         near = [c for c in choices if c.lower() == word.lower()]
     return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+
+
+def _narrative_problem(index: int, line: int | None, label: str, key: str | None, value: object, message: str,
+                       fix: str) -> CalendarProblem:
+    return CalendarProblem(entry=label or None, index=index or None, line=line, key=key,
+                           value="" if value is None else repr(value), message=message, fix=fix)
 
 
 def _file_problem(message: str, fix: str) -> CalendarProblem:

@@ -17,6 +17,7 @@ from strategies.benchmark_hedged import BenchmarkHedgedParams
 from strategies.buy_and_hold import BuyAndHold, BuyAndHoldParams
 from strategies.cross_listing_lead_lag import CrossListingLeadLag, CrossListingLeadLagParams
 from strategies.event_fade import EventFade, EventFadeParams
+from strategies.narrative_basket import NarrativeBasket, NarrativeBasketParams
 from strategies.post_event_drift import PostEventDrift, PostEventDriftParams
 from strategies.pre_event_run_up import PreEventRunUp, PreEventRunUpParams
 
@@ -52,6 +53,9 @@ STRATEGIES: dict[str, StrategyEntry] = {
         StrategyEntry(name="cross_listing_lead_lag", strategy=CrossListingLeadLag,
                       params=CrossListingLeadLagParams,
                       summary="trade the listing that has not reacted yet toward ADR parity"),
+        StrategyEntry(name="narrative_basket", strategy=NarrativeBasket, params=NarrativeBasketParams,
+                      summary="buy or short a catalyst's basket, each listing at its own first-trade point, "
+                              "hold N sessions (hedge optional)"),
         StrategyEntry(name="benchmark_hedged", strategy=None, params=BenchmarkHedgedParams,
                       summary="any strategy above with each trade hedged by the benchmark (rolling beta)"),
         StrategyEntry(name="buy_and_hold", strategy=BuyAndHold, params=BuyAndHoldParams,
@@ -98,4 +102,4 @@ def resolve(name: str, params: Any) -> Resolved:
         inner = resolve(params.strategy, params.inner)
         return Resolved(strategy=inner.strategy, config=inner.config, hedge=params.spec)
     assert entry.strategy is not None
-    return Resolved(strategy=entry.strategy, config=params)
+    return Resolved(strategy=entry.strategy, config=params, hedge=getattr(params, "hedge_spec", None))

@@ -36,21 +36,24 @@ def _p(v: float) -> str:
 
 
 def format_cross_section(result: CrossSectionResult) -> str:
-    """A fixed-width table: firms, CAAR and the clustering-aware p-values per row."""
+    """A table of at most 80 columns: firms, CAAR and the clustering-aware p-values per row
+    (every column, incl. the residual correlation ``rbar``, is in ``cross_section.csv``)."""
     t = result.table
     label = " [SYNTHETIC DATA]" if result.meta.get("synthetic") else ""
-    lines = [f"cross-section (firms sharing an event day; one listing per issuer): {len(t)} rows{label}",
-             "firms: with a CAR / reached (a firm without a return on some day of the window is left out); "
-             "CAAR in %; p_port: calendar-time portfolio t / placebo, p_bmp_kp: BMP with Kolari-Pynnonen "
-             "correlation adjustment (rbar), p_grank: GRANK-T"]
-    head = (f"{'scope':<9} {'id':<26} {'window':<8} {'firms':>5} {'CAAR':>8} {'p_port':>7} {'p_plac':>7} "
-            f"{'rbar':>5} {'p_bmp_kp':>8} {'p_grank':>7}")
-    lines += [head, "-" * len(head)]
-    for r in t.itertuples(index=False):
-        if r.problem:
-            lines.append(f"{r.scope:<9} {r.id:<26} {r.window:<8} {r.n_firms:>2}/{r.n_reached:<2} -- {r.problem}")
+    lines = [f"across firms (one listing per issuer, firms sharing an event day): {len(t)} rows{label}",
+             "firms: with a CAR / reached; CAAR in %; p_port / p_plac: calendar-time portfolio t / placebo;",
+             "p_bmp: BMP with the Kolari-Pynnonen adjustment; p_grank: GRANK-T"]
+    head = f"{'id':<24} {'window':<7} {'firms':>5} {'CAAR':>8} {'p_port':>7} {'p_plac':>7} {'p_bmp':>7} {'p_grank':>7}"
+    for scope in ("catalyst", "narrative"):
+        rows = t[t["scope"] == scope]
+        if not len(rows):
             continue
-        lines.append(f"{r.scope:<9} {r.id:<26} {r.window:<8} {r.n_firms:>2}/{r.n_reached:<2} {100 * r.caar:>+7.2f}% "
-                     f"{_p(r.p_port_t):>7} {_p(r.p_port_placebo):>7} {r.rbar:>5.2f} {_p(r.p_bmp_kp):>8} "
-                     f"{_p(r.p_grank):>7}")
+        lines += ["", f"{scope}s", head, "-" * len(head)]
+        for r in rows.itertuples(index=False):
+            firms = f"{r.n_firms}/{r.n_reached}"
+            if r.problem:
+                lines.append(f"{r.id[:24]:<24} {r.window:<7} {firms:>5} -- {r.problem}")
+                continue
+            lines.append(f"{r.id[:24]:<24} {r.window:<7} {firms:>5} {100 * r.caar:>+7.2f}% {_p(r.p_port_t):>7} "
+                         f"{_p(r.p_port_placebo):>7} {_p(r.p_bmp_kp):>7} {_p(r.p_grank):>7}")
     return "\n".join(lines)

@@ -35,9 +35,10 @@ import pandas as pd
 
 from backtests.config import ConfigError, RunConfig, check_keys, check_listings
 from backtests.engine import BacktestSetupError
+from backtests.event_study.cross_section_config import study_cross_section
 from backtests.event_study.spec import EventStudySpec, EventStudySpecError
 from backtests.event_study.study import EventStudyResult, run_event_study
-from backtests.runner import load_catalyst_calendar, price_source
+from backtests.runner import load_catalyst_calendar, narrative_catalysts, price_source
 from data_loaders.errors import DataError
 from data_loaders.registry import Registry, use_registry
 from data_loaders.schema import DailyBars
@@ -174,7 +175,7 @@ def _run_study_config(cfg: RunConfig, study: StudyConfig, cache_dir: Path | None
         except DataError as exc:
             load_problems.append(f"cannot load {sym}: {exc}")
     calendar = load_catalyst_calendar(cfg.events.calendar)
-    catalysts = [c for c in calendar if not cfg.events.only or c.id in cfg.events.only]
+    catalysts = narrative_catalysts(cfg, calendar, keep_all=True)
     schedule = build_schedule(catalysts, listings=study.listings, fill_policy=cfg.events.fill_policy,
                               apply_to=cfg.events.apply_to)
     if not schedule.rows:
@@ -183,6 +184,8 @@ def _run_study_config(cfg: RunConfig, study: StudyConfig, cache_dir: Path | None
     prices = {s: loaded[s] for s in study.listings if s in loaded}
     benchmarks = {s: loaded[b] for s, b in study.benchmarks.items() if b in loaded}
     result = run_event_study(prices, benchmarks, schedule, study.spec, seed=study.seed)
+    result = dataclasses.replace(result, cross_section=study_cross_section(
+        cfg, calendar, study.listings, study.spec, prices, benchmarks, schedule))
     data_notes = [f"data {s}: {i.message}" for s, b in loaded.items() for i in b.issues]
     meta = {**result.meta, "config": str(cfg.path), "data_source": cfg.data.source,
             "calendar": cfg.events.calendar}
