@@ -41,8 +41,8 @@ def format_cross_section(result: CrossSectionResult) -> str:
     t = result.table
     label = " [SYNTHETIC DATA]" if result.meta.get("synthetic") else ""
     lines = [f"across firms (one listing per issuer, firms sharing an event day): {len(t)} rows{label}",
-             "firms: with a CAR / reached; CAAR in %; p_port / p_plac: calendar-time portfolio t / placebo;",
-             "p_bmp: BMP with the Kolari-Pynnonen adjustment; p_grank: GRANK-T"]
+             "firms: with a CAR / reached; CAAR in %; p_port / p_plac: calendar-time",
+             "portfolio t / placebo; p_bmp: BMP, Kolari-Pynnonen adjusted; p_grank: GRANK-T"]
     head = f"{'id':<24} {'window':<7} {'firms':>5} {'CAAR':>8} {'p_port':>7} {'p_plac':>7} {'p_bmp':>7} {'p_grank':>7}"
     for scope in ("catalyst", "narrative"):
         rows = t[t["scope"] == scope]
