@@ -1,24 +1,24 @@
-"""Sweep throughput: the vectorised kernel against backtrader's ``optstrategy``, on real prices.
+"""Sweep speed, from one process run: catalyst-bt against vectorbt and backtrader, on real prices.
 
-Run: ``python benchmarks/sweep_bench.py [--data-dir ../shared/data/prices] [--sample 60]``.
+Run: ``python benchmarks/sweep_bench.py [--data-dir ../shared/data/prices] [--repeats 3] [--quick]``.
 
-What it measures, in one run (2023-01-03..2025-12-31, 9988.HK + BABA, HKD base, statutory
-HK/US costs and 5 bps slippage, PostEventDrift):
-
-1. a grid of 10,800 combinations (hold × notional × direction × when_holding × stop-loss ×
-   take-profit × trailing stop) through :func:`backtests.sweep.run_sweep` on 2 local
-   processes: the whole call's wall time (data loading, pool start, evaluation, Parquet
-   store, table assembly) and, apart, the overfitting diagnostics (DSR, CSCV PBO over all
-   12,870 splits, walk-forward) — combinations per second are counted without the
-   diagnostics, which backtrader does not do;
-2. ``cerebro.optstrategy`` (maxcpus=2, optreturn) on a seeded random sample of the same
-   grid: combinations per second, and the final equity of every sampled combination
-   against the kernel's (parity);
-3. peak resident memory of a fresh process running the sweep at 10,800 and at 43,200
-   combinations (results stream to disk, so it should barely move).
-
-Prints the figures and the ratio; targets: >= 1,000x and < 10 s for the 10,000+.
-Timings depend on the machine and on what else runs on it.
+1. **Event sweep** (PostEventDrift long on 9988.HK + BABA, 2023-01-03..2025-12-31, HKD base,
+   5 bps slippage; hold 1..20 × 4 notionals × 10 catalyst subsets = 800 combinations):
+   the whole :func:`backtests.sweep.sweep` call (load, evaluate on 2 processes, store, table,
+   diagnostics: DSR, PBO, walk-forward, heatmaps) against vectorbt ``Portfolio.from_orders``
+   on the same orders (sizes from the same event table, then Sharpe, drawdown, return and
+   trade records for every combination); the fast path alone against vectorbt's simulation;
+   and against a plain backtrader strategy that places the same orders (no catalyst logic,
+   no ledger) — per combination. Same trades are checked on 3 combinations (fills netted per
+   listing and session: quantity and price). vectorbt is an optional benchmark dependency
+   (``pip install catalyst-bt[bench]``); without it the bench says so and skips its rows.
+   Every timed call is warm (a first untimed call pays imports and vectorbt's numba
+   compilation); timings are medians of ``--repeats`` interleaved runs, since the machine is
+   shared.
+2. **Per strategy**: combinations per second of each library strategy's fast path (a grid
+   of a few hundred combinations) against its backtrader path (the engine, per combination).
+3. **Scaling**: fresh processes sweeping ~1k, ~10k and ~40k combinations: combinations per
+   second and peak resident memory (main process and largest worker).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import dataclasses
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,113 +39,141 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from benchmarks.sweep_bench_parts import (EVENT_IDS, bare_backtrader_run, per_strategy_rows, same_trades,  # noqa: E402
+                                          vectorbt_run)
+
 DEFAULT_DIR = REPO.parent / "shared" / "data" / "prices"
 CONFIG = REPO / "configs" / "sweep_alibaba_2025.toml"
-GRID = {
-    "hold_sessions": list(range(1, 26)),
-    "notional_per_trade_base": [100_000.0, 200_000.0, 300_000.0, 400_000.0],
-    "direction": ["long", "short", "expected"],
-    "when_holding": ["stack", "skip"],
-    "stop_loss_pct": [None, 0.05, 0.10],
-    "take_profit_pct": [None, 0.10, 0.20],
-    "trailing_stop_pct": [None, 0.05],
+EVENT_GRID = {"hold_sessions": list(range(1, 21)),
+              "notional_per_trade_base": [100_000.0, 200_000.0, 300_000.0, 400_000.0],
+              "events.only": [tuple(EVENT_IDS[:k]) for k in range(1, 11)]}
+SCALE = {  # name -> drift grid
+    "1k": {"hold_sessions": list(range(1, 26)), "notional_per_trade_base": [1e5, 2e5, 3e5, 4e5],
+           "direction": ["long", "short", "expected"], "when_holding": ["stack", "skip"],
+           "trailing_stop_pct": [None, 0.05]},
+    "10k": {"hold_sessions": list(range(1, 26)), "notional_per_trade_base": [1e5, 2e5, 3e5, 4e5],
+            "direction": ["long", "short", "expected"], "when_holding": ["stack", "skip"],
+            "stop_loss_pct": [None, 0.05, 0.10], "take_profit_pct": [None, 0.10, 0.20], "trailing_stop_pct": [None, 0.05]},
 }
-BIG_GRID = {**GRID, "notional_per_trade_base": [50_000.0 * k for k in range(1, 17)]}
+SCALE["40k"] = {**SCALE["10k"], "notional_per_trade_base": [50_000.0 * k for k in range(1, 17)]}
 
 
-def _config(data_dir: Path):
+def config(data_dir: Path):
     from backtests.config import load_config
 
     cfg = load_config(CONFIG).with_overrides(data_dir=data_dir)
-    return dataclasses.replace(cfg, start=pd.Timestamp("2023-01-03"), end=pd.Timestamp("2025-12-31"))
+    cfg = dataclasses.replace(cfg, start=pd.Timestamp("2023-01-03"), end=pd.Timestamp("2025-12-31"))
+    params = dataclasses.replace(cfg.strategy.params, direction="long")
+    return dataclasses.replace(cfg, strategy=dataclasses.replace(cfg.strategy, params=params))
 
 
-def _sweep(data_dir: Path, grid: dict, out: Path, workers: int = 2):
-    from backtests.sweep import SweepSpec, run_sweep
+def whole_sweep(cfg, grid: dict, workers: int = 2) -> tuple[float, pd.DataFrame]:
+    from backtests.sweep import SweepSpec, sweep
 
-    spec = SweepSpec(config=_config(data_dir), out_dir=out, workers=workers, progress=False, chunk_size=1000)
-    return run_sweep(spec, grid)
+    t0 = time.perf_counter()
+    table = sweep(SweepSpec(config=cfg, workers=workers, progress=False), grid)
+    return time.perf_counter() - t0, table
 
 
-def _rss_child(data_dir: Path, big: bool) -> None:
-    """Entry of the memory probe: run one sweep in this fresh process and print peak RSS (MB)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        outcome = _sweep(data_dir, BIG_GRID if big else GRID, Path(tmp))
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(json.dumps({"trials": outcome.summary["trials"], "main_mb": own, "worker_mb": workers,
-                          "seconds": outcome.timings["total"]}))
+def _rss_child(data_dir: Path, size: str) -> None:
+    wall, table = whole_sweep(config(data_dir), SCALE[size])
+    print(json.dumps({"combinations": len(table), "seconds": wall,
+                      "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def event_sweep(data_dir: Path, repeats: int) -> None:
+    from backtests.sweep import kernel
+    from backtests.sweep.inputs import load_sweep_inputs
+    from backtests.sweep.space import iter_space
+
+    cfg = config(data_dir)
+    inputs = load_sweep_inputs(cfg, listings=("9988.HK", "BABA"))
+    plans = [inputs.plan(c) for c in iter_space(EVENT_GRID, seed=0, kinds=inputs.kinds)]
+    n = len(plans)
+    print(f"\n1. event sweep: {n} combinations (hold 1..20 x 4 notionals x 10 catalyst subsets), PostEventDrift long "
+          f"on 9988.HK + BABA, 2023-01-03..2025-12-31, diagnostics on")
+    try:
+        import vectorbt  # noqa: F401
+        have_vbt = True
+    except ImportError:
+        have_vbt = False
+        print("  vectorbt is not installed (optional: pip install 'catalyst-bt[bench]'); its rows are skipped")
+    whole_sweep(cfg, EVENT_GRID)  # warm: imports, calendars, caches
+    kernel.evaluate(inputs, plans)
+    if have_vbt:
+        vectorbt_run(inputs, plans)  # warm: numba compilation
+    walls, kernels, vbt_wholes, vbt_sims = [], [], [], []
+    for _ in range(repeats):
+        walls.append(whole_sweep(cfg, EVENT_GRID)[0])
+        t0 = time.perf_counter()
+        kernel.evaluate(inputs, plans)
+        kernels.append(time.perf_counter() - t0)
+        if have_vbt:
+            whole, sim, _ = vectorbt_run(inputs, plans)
+            vbt_wholes.append(whole)
+            vbt_sims.append(sim)
+    wall, kern = median(walls), median(kernels)
+    print(f"  catalyst-bt sweep() whole call (2 processes, diagnostics on): {wall:.3f} s = {n / wall:,.0f} combinations/s "
+          f"(runs {', '.join(f'{w:.2f}' for w in walls)})")
+    print(f"  catalyst-bt fast path alone (in process, metrics included): {kern:.3f} s = {n / kern:,.0f} combinations/s")
+    if have_vbt:
+        vw, vs = median(vbt_wholes), median(vbt_sims)
+        print(f"  vectorbt (orders from the event table + from_orders + Sharpe/drawdown/return/trades): {vw:.3f} s; "
+              f"simulation + metrics alone {vs:.3f} s")
+        checked = same_trades(inputs, plans, picks=(0, n // 2, n - 1))
+        print(f"  same trades on 3 combinations (fills per listing and session, quantity and price): {checked}")
+        print(f"  RATIO whole call, sweep() / vectorbt: {vw / wall:.2f}x faster (target >= 3x)")
+        print(f"  RATIO fast path / vectorbt simulation: {vs / kern:.2f}x faster")
+    bt_times = [bare_backtrader_run(inputs, plans[i]) for i in (0, n // 2, n - 1)]
+    bt_rate = 1.0 / median(bt_times)
+    print(f"  plain backtrader strategy placing the same orders: {median(bt_times):.3f} s per combination "
+          f"= {bt_rate:.2f} combinations/s")
+    print(f"  RATIO whole call vs plain backtrader: {(n / wall) / bt_rate:,.0f}x; fast path vs plain backtrader: "
+          f"{(n / kern) / bt_rate:,.0f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--sample", type=int, default=60, help="combinations timed with optstrategy")
-    parser.add_argument("--rss-child", choices=("small", "big"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="skip the 40k scaling point")
+    parser.add_argument("--rss-child", choices=tuple(SCALE), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not (args.data_dir / "9988.HK.csv").is_file():
         sys.exit(f"no real prices in {args.data_dir}; pass --data-dir (the benchmark needs the real data)")
     if args.rss_child:
-        _rss_child(args.data_dir, args.rss_child == "big")
+        _rss_child(args.data_dir, args.rss_child)
         return
+    print(f"data: {args.data_dir}; cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} "
+          f"(the machine may be shared: ratios are measured side by side, medians of {args.repeats})")
+    event_sweep(args.data_dir, args.repeats)
 
-    t_import = time.perf_counter()
-    import backtests.sweep  # noqa: F401 - imports are a process cost, timed apart
-    from backtests.sweep.baseline import optstrategy_run
-    from backtests.sweep.inputs import load_sweep_inputs
-    from backtests.sweep.space import iter_space
-    t_import = time.perf_counter() - t_import
+    print("\n2. per strategy: fast path vs backtrader path (combinations/s, real data 2024-2025)")
+    print(f"  {'strategy':<24}{'combos':>8}{'fast path/s':>14}{'backtrader/s':>14}{'ratio':>10}")
+    for row in per_strategy_rows(args.data_dir):
+        print(f"  {row['strategy']:<24}{row['combos']:>8}{row['fast']:>14,.0f}{row['backtrader']:>14.2f}"
+              f"{row['fast'] / row['backtrader']:>9,.0f}x")
 
-    n_grid = int(np.prod([len(v) for v in GRID.values()]))
-    print(f"data: {args.data_dir}; cores: {os.cpu_count()}; PostEventDrift on 9988.HK + BABA, 2023-01-03..2025-12-31, "
-          f"HKD base, statutory costs, 5 bps slippage; imports {t_import:.2f} s (not counted)")
-
-    # 1. the kernel sweep (fresh store: everything computed)
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        outcome = _sweep(args.data_dir, GRID, Path(tmp) / "out")
-        wall = time.perf_counter() - t0
-        table = pd.read_parquet(outcome.table_path, columns=["combo_id", "final_equity_base", "engine"])
-    t = outcome.timings
-    assert outcome.summary["trials"] == n_grid and (table["engine"] == "kernel").all()
-    without_diag = t["load"] + t["evaluate"]
-    kernel_rate = n_grid / without_diag
-    print(f"\nkernel sweep, 2 local processes: {n_grid:,} combinations in {wall:.2f} s wall "
-          f"(load {t['load']:.2f} + evaluate/store/assemble {t['evaluate']:.2f} + diagnostics {t['diagnostics']:.2f})")
-    print(f"  {kernel_rate:,.0f} combinations/s without the diagnostics; {n_grid / wall:,.0f}/s with them")
-    print(f"  DSR {outcome.summary['deflated_sharpe']['value']:.3g}, PBO {outcome.summary['pbo']['value']:.3f} "
-          f"over {outcome.summary['pbo']['splits']:,} splits, {outcome.summary['distinct_trials']:,} distinct series")
-
-    # 2. backtrader optstrategy on a seeded sample of the same grid
-    inputs = load_sweep_inputs(_config(args.data_dir), listings=("9988.HK", "BABA"))
-    combos = list(iter_space(GRID, seed=0, kinds=inputs.kinds))
-    pick = sorted(np.random.default_rng(0).choice(len(combos), size=args.sample, replace=False))
-    plans = [inputs.plan(combos[i]) for i in pick]
-    t0 = time.perf_counter()
-    equity = optstrategy_run(inputs, plans, maxcpus=2)
-    bt_seconds = time.perf_counter() - t0
-    bt_rate = args.sample / bt_seconds
-    kernel_equity = table.set_index("combo_id").loc[pick, "final_equity_base"].to_numpy()
-    rel = np.abs(np.array(equity) - kernel_equity) / np.abs(kernel_equity)
-    print(f"\nbacktrader optstrategy (maxcpus=2, optreturn): {args.sample} sampled combinations in {bt_seconds:.2f} s "
-          f"= {bt_rate:.2f} combinations/s")
-    print(f"  parity on the sample: {(rel <= 1e-9).sum()}/{args.sample} final equities within 1e-9 relative "
-          f"(max {rel.max():.2e})")
-
-    print(f"\nratio: {kernel_rate / bt_rate:,.0f}x combinations/s (target >= 1,000x); "
-          f"{(n_grid / wall) / bt_rate:,.0f}x counting the diagnostics too")
-    print(f"wall for the {n_grid:,}: {wall:.2f} s (target < 10 s on 2 cores); optstrategy would need about "
-          f"{n_grid / bt_rate / 60:,.0f} min")
-
-    # 3. peak memory of fresh processes at two grid sizes
-    print("\npeak resident memory (fresh process per size; workers = the largest pool process):")
-    for size in ("small", "big"):
+    print("\n3. scaling (fresh process per size, 2 workers): combinations/s and peak resident memory")
+    sizes = [s for s in SCALE if not (args.quick and s == "40k")]
+    peaks = {}
+    for size in sizes:
         res = subprocess.run([sys.executable, __file__, "--data-dir", str(args.data_dir), "--rss-child", size],
                              capture_output=True, text=True, check=True)
         probe = json.loads(res.stdout.strip().splitlines()[-1])
-        print(f"  {probe['trials']:>7,} combinations: main {probe['main_mb']:.0f} MB, worker {probe['worker_mb']:.0f} MB "
-              f"({probe['seconds']:.1f} s)")
+        peaks[size] = max(probe["main_mb"], probe["worker_mb"])
+        print(f"  {probe['combinations']:>7,} combinations: {probe['combinations'] / probe['seconds']:>8,.0f}/s "
+              f"({probe['seconds']:.1f} s); peak RSS main {probe['main_mb']:.0f} MB, worker {probe['worker_mb']:.0f} MB")
+    first, last = sizes[0], sizes[-1]
+    print(f"  peak RSS {last} / {first}: {peaks[last] / peaks[first]:.2f}x (target <= 1.5x)")
 
 
 if __name__ == "__main__":
-    main()
+    with tempfile.TemporaryDirectory():
+        main()

@@ -86,18 +86,25 @@ class HedgeSpec:
                              f"({self.beta_window_sessions}), got {self.min_beta_sessions!r}")
 
 
-def rolling_beta(listing_closes: pd.Series, index_closes: pd.Series, hedge: HedgeSpec) -> tuple[float | None, int]:
+def aligned_returns(listing_closes: pd.Series, index_closes: pd.Series) -> pd.DataFrame:
+    """Close-to-close returns of a listing and an index on the session dates both traded (no NaN)."""
+    return pd.concat([listing_closes.pct_change(), index_closes.pct_change()], axis=1, join="inner").dropna()
+
+
+def rolling_beta(listing_closes: pd.Series, index_closes: pd.Series, hedge: HedgeSpec,
+                 aligned: pd.DataFrame | None = None) -> tuple[float | None, int]:
     """OLS beta of close-to-close returns on the index's over the latest ``beta_window_sessions``
-    sessions both traded (aligned on session date), and the number of aligned returns; None
-    when fewer than ``min_beta_sessions`` (the hedge then uses 1). Both series hold completed
-    sessions only. The sweep's fast path calls this too, so both get the same bits."""
-    joined = pd.concat([listing_closes.pct_change(), index_closes.pct_change()],
-                       axis=1, join="inner").dropna().iloc[-hedge.beta_window_sessions:]
-    if len(joined) < hedge.min_beta_sessions:
-        return None, len(joined)
-    y, x = joined.iloc[:, 0].to_numpy(), joined.iloc[:, 1].to_numpy()
+    sessions both traded (:func:`aligned_returns`, which may be passed in when already known),
+    and the number of aligned returns; None when fewer than ``min_beta_sessions`` (the hedge
+    then uses 1). Both series hold completed sessions only. The sweep's fast path calls this
+    too, so both get the same bits."""
+    joined = (aligned if aligned is not None else aligned_returns(listing_closes, index_closes))
+    values = joined.to_numpy(dtype=float)[-hedge.beta_window_sessions:]
+    if len(values) < hedge.min_beta_sessions:
+        return None, len(values)
+    y, x = np.ascontiguousarray(values[:, 0]), np.ascontiguousarray(values[:, 1])
     var = float(np.var(x, ddof=1))
-    return (float(np.cov(y, x, ddof=1)[0, 1] / var) if var > 0 else 1.0), len(joined)
+    return (float(np.cov(y, x, ddof=1)[0, 1] / var) if var > 0 else 1.0), len(values)
 
 
 class ExecutionContext(Protocol):

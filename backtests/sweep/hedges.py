@@ -22,7 +22,7 @@ import pandas as pd
 
 from backtests.sweep.kernel_data import KernelData
 from backtests.sweep.legs import NO_HOLD, Legs, Orders, TradeBlock, resolve
-from strategies.base import HedgeSpec, rolling_beta
+from strategies.base import HedgeSpec, aligned_returns, rolling_beta
 
 
 def unsupported(kd: KernelData, hedge: HedgeSpec) -> str | None:
@@ -64,11 +64,14 @@ def _betas(kd: KernelData, legs: Legs, specs: Sequence[HedgeSpec]) -> np.ndarray
         own = pd.Series(data.close[:j], index=data.sessions[:j])
         done = int(np.searchsorted(bench.close_ns, data.close_ns[j], side="left"))  # stamped before this bar
         index = pd.Series(bench.close[:done], index=bench.sessions[:done])
+        aligned = None
         for (window, least), members in variants.items():
             key = (li, j, window, least)
             if key not in cache:
+                if aligned is None:
+                    aligned = aligned_returns(own, index)
                 beta, _ = rolling_beta(own, index, HedgeSpec(symbol=bench.symbol, beta_window_sessions=window,
-                                                             min_beta_sessions=least))
+                                                             min_beta_sessions=least), aligned=aligned)
                 cache[key] = 1.0 if beta is None else beta
             out[members, col] = cache[key]
     return out
