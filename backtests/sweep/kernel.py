@@ -188,8 +188,8 @@ def _metrics(kd: KernelData, blocks: list[TradeBlock], listings: tuple[int, ...]
 
 def _sums(cells: list[np.ndarray], weights: list[np.ndarray], size: int) -> np.ndarray:
     """Weights summed per cell (float64 even when there is nothing to add)."""
-    return np.bincount(np.concatenate(cells).astype(np.int64), weights=np.concatenate(weights).astype(float),
-                       minlength=size).astype(float)
+    return np.bincount(np.concatenate(cells).astype(np.int64, copy=False),
+                       weights=np.concatenate(weights).astype(float, copy=False), minlength=size).astype(float, copy=False)
 
 
 # --------------------------------------------------------------------------------------- one run's trades
