@@ -22,6 +22,7 @@ from data_loaders.errors import UserError
 #: command name -> module defining ``register(group)``; ``--help`` reads each command's one-line
 #: help from the module's source (:func:`_short_help`) without importing it.
 _LAZY_COMMANDS: dict[str, str] = {
+    "claims": "backtests.cli_claims",
     "data": "backtests.cli_data",
     "demo": "backtests.cli_run",
     "events": "backtests.cli_events",
@@ -40,6 +41,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "backtests.cli_study",
     "backtests.cli_sweep",
     "backtests.cli_report",
+    "backtests.cli_claims",
 )
 
 

@@ -508,3 +508,21 @@ def render_jsonl(result: ExtractionResult) -> str:
             "resolution": c.resolution, "confidence": c.confidence, "listings": list(result.listings),
         }, ensure_ascii=False))
     return "\n".join(rows) + ("\n" if rows else "")
+
+
+# --------------------------------------------------------------------------- shared with other readers
+
+
+def article_date_of(article: str, text: str, mentions: list[DateMention], language: Language,
+                    given: date | None = None) -> ArticleDate:
+    """The article's own date, by the rule of the module docstring (given, front matter, file name, text).
+
+    For other readers of articles (``events.claims``), so every reader dates an article alike.
+    """
+    fm, body_start = front_matter(text)
+    return _article_date(article, fm, text[body_start:], mentions, language, given)
+
+
+def resolve_mention(mention: DateMention, anchor: ArticleDate) -> tuple[date | None, str, Confidence]:
+    """A mention's local date, how it was resolved and how far to trust it (see :func:`extract_candidates`)."""
+    return _resolve(mention, anchor)

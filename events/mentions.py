@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import time
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 MentionForm = Literal["ymd", "md", "weekday", "relday"]
 MentionRole = Literal["event", "as_of", "dateline", "period"]
@@ -128,10 +128,18 @@ def window_hint(text: str, span: tuple[int, int], window: tuple[str, str], tz: s
     return TimeHint(text=text, span=span, start=start, end=parse_hhmm(window[1]), precision="range", tz=tz)
 
 
-def drop_overlaps(mentions: list[DateMention]) -> list[DateMention]:
-    """Keep the longest of overlapping mentions (``2025年1月29日`` over ``1月29日``)."""
+class _Spanned(Protocol):
+    @property
+    def span(self) -> tuple[int, int]: ...
+
+
+_S = TypeVar("_S", bound=_Spanned)
+
+
+def drop_overlaps(mentions: list[_S]) -> list[_S]:
+    """Keep the longest of overlapping mentions (``2025年1月29日`` over ``1月29日``); anything with a ``span``."""
     ordered = sorted(mentions, key=lambda m: (m.span[0], -(m.span[1] - m.span[0])))
-    kept: list[DateMention] = []
+    kept: list[_S] = []
     for m in ordered:
         if kept and m.span[0] < kept[-1].span[1]:
             continue

@@ -32,6 +32,7 @@ NOTES_TXT = "notes.txt"
 EVENT_STUDY_JSON = "event_study.json"
 EVENT_STUDY_CSV = "event_study.csv"
 SWEEP_JSON = "sweep_summary.json"
+CLAIMS_CSV = "claims.csv"
 
 #: File -> the command that writes it (for the "nothing to report" message).
 EXPECTED_FILES: dict[str, str] = {
@@ -40,6 +41,7 @@ EXPECTED_FILES: dict[str, str] = {
     SCHEDULE_CSV: "catalyst-bt run", PROVENANCE_JSON: "catalyst-bt run", NOTES_TXT: "catalyst-bt run",
     EVENT_STUDY_JSON: "catalyst-bt study", EVENT_STUDY_CSV: "catalyst-bt study",
     SWEEP_JSON: "catalyst-bt sweep",
+    CLAIMS_CSV: "catalyst-bt claims",
 }
 
 #: Columns a CSV must have for its panel (others are optional).

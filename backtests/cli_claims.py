@@ -1,0 +1,127 @@
+"""``catalyst-bt claims ARTICLE...``: check an article's own price statements against the data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from backtests.claims_check import CSV_COLUMNS, VERDICTS, ClaimChecker, ClaimRow, ClaimsInputError, Tolerances
+from backtests.report.load import CLAIMS_CSV
+from backtests.results import atomic_write_text
+from data_loaders.registry import active_registry
+from data_loaders.registry_file import load_registry_file
+from data_loaders.schema import PriceSource
+from data_loaders.sources import SOURCE_KINDS, make_source
+from events.claims import find_claims
+from events.claims_subjects import AliasIndex
+from events.extract import read_article
+
+_STYLE = {"supported": "green", "approximately": "yellow", "contradicted": "bold red", "unresolved": "dim"}
+
+
+def claims_csv(rows: list[ClaimRow]) -> str:
+    """Rows as CSV text (columns :data:`backtests.claims_check.CSV_COLUMNS`)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row.as_dict())
+    return buf.getvalue()
+
+
+def _table(article: str, rows: list[ClaimRow]) -> Table:
+    table = Table(title=f"{article}: {len(rows)} price statement(s)", show_lines=True)
+    for col, justify, width in (("span", "right", None), ("subject → listing", "left", 22), ("quantity", "left", None),
+                                ("period", "left", 12), ("claimed", "right", 14), ("computed", "right", 14),
+                                ("verdict", "left", None)):
+        table.add_column(col, justify=justify, max_width=width, no_wrap=width is None)  # type: ignore[arg-type]
+    table.add_column("why", ratio=1, min_width=30, overflow="fold")
+    for r in rows:
+        period = f"{r.period_start} → {r.period_end}" if r.period_start else r.period_end
+        table.add_row(r.span, f"{r.subject} → {r.listing or '?'}", r.quantity, period, r.claimed, r.computed,
+                      f"[{_STYLE[r.verdict]}]{r.verdict}[/]", r.why)
+    return table
+
+
+def _source(data_dir: Path | None, source: str | None) -> PriceSource:
+    kind = source or ("csv" if data_dir is not None else None)
+    if kind is None:
+        raise ClaimsInputError("claims needs real prices: pass --data-dir DIR (a folder of SYMBOL.csv files, e.g. "
+                               "../shared/data/prices) or --source akshare")
+    if kind == "synthetic":
+        raise ClaimsInputError("--source synthetic: an article's numbers cannot be confirmed or contradicted by "
+                               "simulated prices; use --data-dir DIR or --source akshare")
+    if data_dir is not None and kind != "csv":
+        raise ClaimsInputError(f"--data-dir is a CSV folder but --source is {kind!r}; drop one of them")
+    return make_source(kind, data_dir=data_dir)  # type: ignore[arg-type]
+
+
+@click.command("claims")
+@click.argument("articles", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of SYMBOL.csv files (implies --source csv).")
+@click.option("--source", type=click.Choice(SOURCE_KINDS), help="Price source (akshare or csv; not synthetic).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help=f"Write {CLAIMS_CSV} here (the tearsheet shows it: catalyst-bt report OUT).")
+@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
+              help="A TOML file of [[listing]] / [[issuer]] tables (e.g. more aliases) added to the shipped "
+                   "registry; a redeclared entry replaces the shipped one.")
+@click.option("--article-date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Publication date when the article does not state it (one article only).")
+@click.option("--tz", help="Zone of the article's publication time (default: Asia/Shanghai for Chinese, "
+                           "America/New_York for English).")
+@click.option("--approx-pp", type=float, default=Tolerances().approx_pp, show_default=True,
+              help="近 / about: returns within max(this many percentage points, --approx-rel × claimed).")
+@click.option("--approx-rel", type=float, default=Tolerances().approx_rel, show_default=True,
+              help="近 / about: relative part of the return tolerance.")
+@click.option("--approx-price-rel", type=float, default=Tolerances().approx_price_rel, show_default=True,
+              help="近 / about: prices within this fraction of the claimed price.")
+def claims_cmd(articles: tuple[Path, ...], data_dir: Path | None, source: str | None, out: Path | None,
+               listings: Path | None, article_date: datetime | None, tz: str | None, approx_pp: float,
+               approx_rel: float, approx_price_rel: float) -> None:
+    """Find the closing prices and returns ARTICLES state, and check each against the prices.
+
+    Every statement gets a verdict (supported / approximately / contradicted / unresolved)
+    with the computed value and how its subject, period and wording were read.
+    """
+    if article_date is not None and len(articles) > 1:
+        raise ClaimsInputError(f"--article-date applies to one article; {len(articles)} were given "
+                               f"(run claims once per undated article)")
+    tol = Tolerances(approx_pp=approx_pp, approx_rel=approx_rel, approx_price_rel=approx_price_rel)
+    registry = active_registry() if listings is None else load_registry_file(listings, base=active_registry())
+    index = AliasIndex(registry)
+    checker = ClaimChecker(registry=registry, source=_source(data_dir, source), tolerances=tol)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    all_rows: list[ClaimRow] = []
+    for path in articles:
+        text = read_article(path)
+        result = find_claims(text, index=index, article=path.name,
+                             article_date=article_date.date() if article_date else None, tz=tz)
+        rows = checker.check(result, text)
+        ad = result.article_date
+        console.print(f"{path.name}: article date {ad.day or ad.year or 'unknown'} ({ad.source}"
+                      f"{'' if ad.exact else ', inferred'}); {len(result.skipped)} percentage(s) not about "
+                      f"prices skipped")
+        if rows:
+            console.print(_table(path.name, rows))
+        all_rows += rows
+    counts = Counter(r.verdict for r in all_rows)
+    console.print(f"{len(all_rows)} statement(s): " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS))
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise ClaimsInputError(f"--out {out}: exists and is not a folder; give a folder")
+        atomic_write_text(out / CLAIMS_CSV, claims_csv(all_rows))
+        Console(stderr=True).print(f"wrote {out / CLAIMS_CSV}")
+
+
+def register(group: click.Group) -> None:
+    """Add ``claims`` to the ``catalyst-bt`` CLI."""
+    group.add_command(claims_cmd)
