@@ -15,6 +15,8 @@ from events.extract import ArticleDate, Language
 Quantity = Literal["close", "return", "quote"]
 WordingKind = Literal["exact", "approx", "at_least", "at_most", "range"]
 CueKind = Literal["ytd", "since", "same_period", "past_week", "low", "day", "end", "intraday"]
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Cue:
     """A period word found near a claim.

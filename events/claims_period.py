@@ -80,8 +80,8 @@ def _end(claim: Claim, anchor: ArticleDate, published: datetime | None
             f"(write the date, or give the publication time in the front matter)")
 
 
-def _start(cue: Cue | None, end_day: date | None, published: datetime | None, rules: dict[int, PeriodRule | str],
-           claim: Claim) -> tuple[StartKind, date, list[str]] | str:
+def _start(cue: Cue | None, end_day: date | None, published: datetime | None
+           ) -> tuple[StartKind, date, list[str]] | str:
     if cue is None:
         return "no start of the period (年内 / 自 … 以来 / this year / since …) for this return"
     if cue.kind == "ytd":
@@ -132,7 +132,7 @@ def period_rule(claim: Claim, *, anchor: ArticleDate, published: datetime | None
                           end_day=other.end_day, published=other.published,
                           steps=(*carried, f"{claim.start.text!r} = the period of claim #{ref + 1}", *other.steps))
     if claim.start is not None and claim.start.kind == "day":
-        start = _start(claim.start, claim.start.day, published, rules, claim)
+        start = _start(claim.start, claim.start.day, published)
         if isinstance(start, str):
             return start
         return PeriodRule(start_kind=start[0], start_day=start[1], end_kind="close_on", end_day=claim.start.day,
@@ -145,7 +145,7 @@ def period_rule(claim: Claim, *, anchor: ArticleDate, published: datetime | None
         return PeriodRule(start_kind=None, start_day=None, end_kind=end_kind, end_day=end_day, published=published,
                           steps=(*carried, *end_steps))
     reference_day = end_day or (published.date() if published else None)
-    start = _start(claim.start, reference_day, published, rules, claim)
+    start = _start(claim.start, reference_day, published)
     if isinstance(start, str):
         return start
     return PeriodRule(start_kind=start[0], start_day=start[1], end_kind=end_kind, end_day=end_day,

@@ -101,11 +101,11 @@ class AliasIndex:
     registry
         The merged listing registry (``data_loaders.registry.active_registry()``).
 
-    Raises
-    ------
-    ValueError
-        Never for data: an alias claimed by two different listings is kept and reported
-        as ambiguous when an article uses it.
+    Notes
+    -----
+    Aliases match case-insensitively, ASCII ones as whole words. An alias claimed by two
+    listings is kept and reported as ambiguous when an article uses it; a listing's own
+    alias wins over an issuer's.
     """
 
     def __init__(self, registry: RegistryLike) -> None:
