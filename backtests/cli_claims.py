@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from backtests.cli_tables import Col, fit_table
 from backtests.claims_check import CSV_COLUMNS, VERDICTS, ClaimChecker, ClaimRow, ClaimsInputError, Tolerances
 from backtests.report.load import CLAIMS_CSV
 from backtests.results import atomic_write_text
@@ -24,7 +23,6 @@ from events.claims import find_claims
 from events.claims_subjects import AliasIndex
 from events.extract import read_article
 
-_STYLE = {"supported": "green", "approximately": "yellow", "contradicted": "bold red", "unresolved": "dim"}
 
 
 def claims_csv(rows: list[ClaimRow]) -> str:
@@ -37,18 +35,26 @@ def claims_csv(rows: list[ClaimRow]) -> str:
     return buf.getvalue()
 
 
-def _table(article: str, rows: list[ClaimRow]) -> Table:
-    table = Table(title=f"{article}: {len(rows)} price statement(s)", show_lines=True)
-    for col, justify, width in (("span", "right", None), ("subject → listing", "left", 22), ("quantity", "left", None),
-                                ("period", "left", 12), ("claimed", "right", 14), ("computed", "right", 14),
-                                ("verdict", "left", None)):
-        table.add_column(col, justify=justify, max_width=width, no_wrap=width is None)  # type: ignore[arg-type]
-    table.add_column("why", ratio=1, min_width=30, overflow="fold")
-    for r in rows:
-        period = f"{r.period_start} → {r.period_end}" if r.period_start else r.period_end
-        table.add_row(r.span, f"{r.subject} → {r.listing or '?'}", r.quantity, period, r.claimed, r.computed,
-                      f"[{_STYLE[r.verdict]}]{r.verdict}[/]", r.why)
-    return table
+# Kept first: number, subject, claimed, computed, verdict; then the period; then the rest. The
+# reasons follow the table, one numbered line each (long text would squeeze every column).
+_COLUMNS: tuple[Col, ...] = (
+    Col(header="#", justify="right"), Col(header="span", priority=3, justify="right"),
+    Col(header="subject → listing", wrap=True, min_width=12), Col(header="quantity", priority=2),
+    Col(header="period", wrap=True, min_width=12),
+    Col(header="claimed", justify="right", wrap=True, min_width=10),
+    Col(header="computed", justify="right", wrap=True, min_width=10), Col(header="verdict"),
+)
+
+
+def _print_rows(console: Console, article: str, rows: list[ClaimRow]) -> None:
+    cells = [[str(k), r.span,
+              r.listing if r.quantity == "comparison" else f"{r.subject or '(none)'} → {r.listing or '?'}",
+              r.quantity, f"{r.period_start}→ {r.period_end}" if r.period_start else r.period_end, r.claimed,
+              r.computed, r.verdict] for k, r in enumerate(rows, 1)]
+    console.print(fit_table(console, _COLUMNS, cells, title=f"{article}: {len(rows)} price statement(s)",
+                            dropped_hint=f"every column is in {CLAIMS_CSV} with --out"))
+    for k, r in enumerate(rows, 1):
+        console.print(f"  #{k} {r.verdict}: {r.why}", markup=False, highlight=False)
 
 
 def _source(data_dir: Path | None, source: str | None) -> PriceSource:
@@ -99,7 +105,7 @@ def claims_cmd(articles: tuple[Path, ...], data_dir: Path | None, source: str | 
     registry = active_registry() if listings is None else load_registry_file(listings, base=active_registry())
     index = AliasIndex(registry)
     checker = ClaimChecker(registry=registry, source=_source(data_dir, source), tolerances=tol)
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = Console()
     all_rows: list[ClaimRow] = []
     for path in articles:
         text = read_article(path)
@@ -111,7 +117,7 @@ def claims_cmd(articles: tuple[Path, ...], data_dir: Path | None, source: str | 
                       f"{'' if ad.exact else ', inferred'}); {len(result.skipped)} percentage(s) not about "
                       f"prices skipped")
         if rows:
-            console.print(_table(path.name, rows))
+            _print_rows(console, path.name, rows)
         all_rows += rows
     counts = Counter(r.verdict for r in all_rows)
     console.print(f"{len(all_rows)} statement(s): " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS))
