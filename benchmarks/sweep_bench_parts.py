@@ -154,6 +154,9 @@ STRATEGY_GRIDS = {
     "benchmark_hedged": ("benchmark_hedged", {"beta_window_sessions": list(range(20, 120, 10)),
                                               "min_beta_sessions": [10, 20],
                                               "params": [{"hold_sessions": h} for h in range(1, 11)]}),
+    "narrative_basket": ("narrative_basket", {"hold_sessions": list(range(1, 11)),
+                                              "notional_per_catalyst_base": [3.5e5, 7e5, 1.4e6],
+                                              "direction": ["long", "expected"], "hedge": [False, True]}),
     "buy_and_hold": ("buy_and_hold_stocks", {"instrument": ["listings", "benchmark"],
                                              "fraction_of_cash": [round(0.02 * k, 2) for k in range(1, 51)],
                                              "strategy.listings": [("9988.HK",), ("BABA",), ("9988.HK", "BABA")]}),
@@ -171,7 +174,8 @@ def per_strategy_rows(data_dir: Path, engine_runs: int = 3) -> list[dict]:
     for name, (config_name, grid) in STRATEGY_GRIDS.items():
         cfg = load_config(REPO / "configs" / "strategies" / f"{config_name}.toml").with_overrides(data_dir=data_dir)
         cfg = dataclasses.replace(cfg, start=pd.Timestamp("2024-01-02"), end=pd.Timestamp("2025-12-31"))
-        inputs = load_sweep_inputs(cfg, listings=("9988.HK", "BABA"))
+        inputs = load_sweep_inputs(cfg, listings=tuple(sorted({*cfg.strategy.listings, "9988.HK", "BABA"}))
+                                   if name != "narrative_basket" else tuple(cfg.strategy.listings))
         plans = [inputs.plan(dict(zip(grid, values))) for values in itertools.product(*grid.values())]
         assert all(kernel.unsupported(inputs, p) is None for p in plans), name
         kernel.evaluate(inputs, plans[:8])  # warm

@@ -47,6 +47,11 @@ SPACES: dict[str, dict[str, list]] = {
     "buy_and_hold": {
         "instrument": ["listings", "benchmark"], "fraction_of_cash": [0.3, 0.95],
         "portfolio.slippage_bps": [0.0, 12.5], "strategy.listings": LISTINGS},
+    "narrative_basket": {
+        "hold_sessions": [1, 3, 5, 8], "notional_per_catalyst_base": [350_000.0, 1_400_000.0],
+        "direction": ["long", "short", "expected"], "catalysts": [(), ("deepseek_r1", "qwen25max", "capex_380b")],
+        "hedge": [False, True], "portfolio.slippage_bps": [0.0, 12.5],
+        "strategy.listings": [("9988.HK", "0700.HK", "1810.HK", "3690.HK"), ("9988.HK", "0700.HK")]},
     "benchmark_hedged": {
         "strategy": ["post_event_drift", "event_fade", "pre_event_run_up", "cross_listing_lead_lag"],
         "beta_window_sessions": [20, 60], "min_beta_sessions": [10, 20],
@@ -58,7 +63,7 @@ INNER = {"post_event_drift": {"hold_sessions": 3, "stop_loss_pct": 0.03, "direct
          "cross_listing_lead_lag": {"min_gap": 0.002}}
 CONFIGS = {"event_fade": "event_fade", "pre_event_run_up": "pre_event_run_up",
            "cross_listing_lead_lag": "cross_listing_lead_lag", "buy_and_hold": "buy_and_hold_stocks",
-           "benchmark_hedged": "benchmark_hedged"}
+           "benchmark_hedged": "benchmark_hedged", "narrative_basket": "narrative_basket"}
 COMPARED = ["catalyst_id", "role", "listing", "direction", "quantity", "status", "entry_session", "entry_point",
             "entry_price", "exit_session", "exit_point", "exit_price", "exit_reason"]
 SAMPLE = 6
@@ -70,7 +75,8 @@ def _inputs(prices_dir: Path, strategy: str, **portfolio: object):
     if "fill_policy" in portfolio:
         cfg = dataclasses.replace(cfg, events=dataclasses.replace(cfg.events, fill_policy=portfolio.pop("fill_policy")))
     cfg = dataclasses.replace(cfg, portfolio=dataclasses.replace(cfg.portfolio, **portfolio))
-    return load_sweep_inputs(cfg, listings=("9988.HK", "BABA"))
+    listings = cfg.strategy.listings if strategy == "narrative_basket" else ("9988.HK", "BABA")
+    return load_sweep_inputs(cfg, listings=tuple(listings))
 
 
 def _sample(strategy: str, seed: int, inputs) -> list[tuple[dict, object]]:

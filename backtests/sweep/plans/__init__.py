@@ -107,11 +107,11 @@ def held_text(attr: str) -> Callable[[Any, int], str]:
 
 
 def _registry() -> dict[type, Planner]:
-    from backtests.sweep.plans import buy_and_hold, cross_listing_lead_lag, event_fade, post_event_drift, \
-        pre_event_run_up
+    from backtests.sweep.plans import buy_and_hold, cross_listing_lead_lag, event_fade, narrative_basket, \
+        post_event_drift, pre_event_run_up
 
     return {m.STRATEGY: m.PLANNER for m in (post_event_drift, event_fade, pre_event_run_up, cross_listing_lead_lag,
-                                            buy_and_hold)}
+                                            buy_and_hold, narrative_basket)}
 
 
 PLANNERS: dict[type, Planner] = {}
