@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from data_loaders.akshare_source import AkshareSource, Fetcher
 from data_loaders.cache import CachedSource, ParquetCache, default_cache_dir
 from data_loaders.csv_source import CsvFolderSource
 from data_loaders.errors import DataError
 from data_loaders.schema import PriceSource
 from data_loaders.synthetic import DEFAULT_SEED, SyntheticMarket
+
+if TYPE_CHECKING:  # akshare's module (and requests) load only for an akshare source
+    from data_loaders.akshare_source import Fetcher
 
 SourceKind = Literal["akshare", "csv", "synthetic"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("akshare", "csv", "synthetic")
@@ -56,6 +58,8 @@ def make_source(
         Unknown ``kind``, or ``"csv"`` without ``data_dir``.
     """
     if kind == "akshare":
+        from data_loaders.akshare_source import AkshareSource
+
         inner = AkshareSource() if fetcher is None else AkshareSource(fetcher=fetcher)
         root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         return CachedSource(inner=inner, cache=ParquetCache(root=root), source_key="akshare", refresh=refresh)

@@ -1,9 +1,9 @@
 """Quick commands import only what they use (issue 15).
 
 Each case runs the CLI in a fresh interpreter and lists the heavy packages it imported.
-``--help`` / ``--version`` import no data stack at all; ``run`` (and ``report`` / ``events``
-on bad input) leave the event study's scipy / statsmodels, the sweep's Dask and the
-tearsheet's matplotlib alone. The one-line help shown for lazily loaded commands is the
+``--help`` / ``--version`` import no data stack at all; ``run`` on CSV prices leaves the event
+study's scipy / statsmodels, the sweep's Dask, the tearsheet's matplotlib and akshare's
+network stack alone. The one-line help shown for lazily loaded commands is the
 commands' own.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("scipy", "statsmodels", "dask", "distributed", "matplotlib", "numba", "backtrader", "pandas")
+HEAVY = ("scipy", "statsmodels", "dask", "distributed", "matplotlib", "numba", "backtrader", "pandas", "requests",
+         "akshare")
 PROBE = """
 import json, sys
 from backtests.cli import main
@@ -46,7 +47,7 @@ def test_run_imports_no_study_sweep_or_plotting(prices_dir: Path, tmp_path: Path
     got = _imported("run", str(REPO / "configs" / "alibaba_2025.toml"), "--data-dir", str(prices_dir),
                     "--out", str(tmp_path / "out"))
     assert {"backtrader", "pandas"} <= got  # it did run
-    assert not got & {"scipy", "statsmodels", "dask", "distributed", "matplotlib", "numba"}
+    assert not got & {"scipy", "statsmodels", "dask", "distributed", "matplotlib", "numba", "requests", "akshare"}
 
 
 def test_report_and_events_help_stay_light() -> None:
