@@ -52,6 +52,9 @@ def _prepare(config: ConfigLike, *, prices: Prices | None, data_dir: str | Path 
     cfg = cfg.with_overrides(source=source, data_dir=data_dir, refresh=refresh)
     cfg = apply_overrides(cfg, overrides, bare=bare)
     if prices is not None:
+        if data_dir is not None or source is not None or refresh:
+            raise UserError("prices= replaces the config's price source; drop data_dir=, source= and refresh= "
+                            "(or drop prices= to read them from the source)")
         frames = prices if hasattr(prices, "daily_bars") else FrameSource(prices)
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, frames=frames, source="frames"))
     return cfg
@@ -146,7 +149,7 @@ def sweep(config: ConfigLike, /, grid: Mapping[str, Sequence[Any]] | Any | None 
         An expression over parameter names, or ``f(values: dict) -> bool``; None: the
         ``[sweep]`` constraint when the grid comes from the file.
     seed, workers, engine, metric, top
-        As ``[sweep]`` keys (explicit values win).
+        As ``[sweep]`` keys (explicit values win; a ``scheduler`` in the file is used too).
     progress
         Progress bar on stderr.
     out
@@ -166,7 +169,6 @@ def sweep(config: ConfigLike, /, grid: Mapping[str, Sequence[Any]] | Any | None 
         grid, options = section.space, dict(section.options)
         constraint = section.constraint if constraint is None else constraint
         seed = section.seed if seed is None else seed
-    options.pop("scheduler", None)
     for key, value in (("workers", workers), ("engine", engine), ("metric", metric), ("top", top)):
         if value is not None:
             options[key] = value

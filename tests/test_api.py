@@ -14,7 +14,7 @@ import pytest
 
 from backtests import load_config, report, run, study, sweep
 from backtests.config import ConfigError
-from data_loaders.errors import DataValidationError, SourceUnavailableError
+from data_loaders.errors import DataValidationError, SourceUnavailableError, UserError
 from data_loaders.frame_source import FrameSource
 from data_loaders.synthetic import SyntheticMarket
 
@@ -97,6 +97,11 @@ def test_prices_as_dataframes_give_the_same_trades_as_the_source() -> None:
     via_source = run(DEMO)
     assert via_frames.summary["data_source"] == "frames"
     pd.testing.assert_frame_equal(via_frames.trades, via_source.trades)
+
+
+def test_prices_and_a_source_together_are_refused() -> None:
+    with pytest.raises(UserError, match="prices= replaces the config's price source"):
+        load_config(DEMO, prices={}, source="synthetic")
 
 
 def test_dataframe_prices_are_validated_like_csv_files() -> None:
