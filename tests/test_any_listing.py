@@ -150,3 +150,20 @@ def test_run_with_no_matching_catalyst_is_an_error(tmp_path: Path, capsys) -> No
     assert run_cli(["run", str(cfg), "--out", str(tmp_path / "out")]) != 0
     err = capsys.readouterr().err
     assert "nothing to trade" in err and "9618.HK" in err and 'apply_to = "all"' in err
+
+
+@pytest.mark.realdata
+def test_the_readme_worked_example_on_a_second_issuer(prices_dir: Path, tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "configs" / "examples" / "xiaomi_2025"
+    assert run_cli(["run", str(example / "run.toml"), "--data-dir", str(prices_dir), "--out", str(tmp_path / "r")]) == 0
+    trades = pd.read_csv(tmp_path / "r" / "trades.csv")
+    assert set(trades["listing"]) == {"1810.HK"} and (trades["quantity"].abs() % 200 == 0).all()
+    schedule = pd.read_csv(tmp_path / "r" / "schedule.csv").set_index("catalyst_id")
+    assert schedule.loc["su7_ultra_launch", "reaction_session"] == "2025-02-28"  # evening launch -> next session
+    assert schedule.loc["placement_2025", "reaction_session"] == "2025-03-25"    # before the open -> same day
+    short = trades.set_index("catalyst_id").loc["placement_2025"]
+    assert short["direction"] == -1 and short["entry_session"] == "2025-03-25"  # announced 09:00, opens 09:30
+    assert run_cli(["study", str(example / "study.toml"), "--data-dir", str(prices_dir),
+                    "--out", str(tmp_path / "s")]) == 0
+    table = pd.read_csv(tmp_path / "s" / "event_study.csv")
+    assert set(table["listing"]) == {"9988.HK", "1810.HK", "1024.HK"} and len(table) == 6 * 3 * 5

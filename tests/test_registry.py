@@ -124,3 +124,19 @@ def test_shipped_registry_file_round_trips(tmp_path: Path) -> None:
     (tmp_path / "y.toml").write_bytes(b"\xff\xfe[[listing]]")
     with pytest.raises(RegistryError, match="not UTF-8"):
         load_registry_file(tmp_path / "y.toml", base=default_registry())
+
+
+def test_akshare_maps_any_declared_symbol_by_rule_or_declaration() -> None:
+    from data_loaders.akshare_source import akshare_routes
+
+    reg = extend_registry(default_registry(), {"listing": [
+        {"symbol": "2618.HK", "market": "HK", "lot_size_shares": 100},
+        {"symbol": "PDD", "market": "US", "kind": "stock"},
+        {"symbol": "HSCEI", "market": "HK", "kind": "index", "upstream": {"sina": "HSCEI"}}]}, origin="cfg")
+    calls = {s: [(r.function, r.symbol) for r in akshare_routes(reg.listing(s))]
+             for s in ("2618.HK", "9999.HK", "NTES", "PDD", "HSCEI")}
+    assert calls["2618.HK"] == [("stock_hk_hist", "02618"), ("stock_hk_daily", "02618")]  # the rule
+    assert calls["9999.HK"][0] == ("stock_hk_hist", "09999")
+    assert calls["NTES"] == [("stock_us_hist", "105.NTES"), ("stock_us_daily", "NTES")]  # the declaration
+    assert calls["PDD"] == [("stock_us_daily", "PDD")]  # no venue declared: Sina only
+    assert calls["HSCEI"] == [("stock_hk_index_daily_sina", "HSCEI")]
