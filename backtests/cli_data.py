@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from data_loaders.cache import CachedSource
+from data_loaders.registry import Registry, default_registry, use_registry
+from data_loaders.registry_file import load_registry_file
 from data_loaders.schema import PRICE_COLUMNS, DailyBars
 from data_loaders.sources import SOURCE_KINDS, SourceConfigError, make_source
 from data_loaders.synthetic import DEFAULT_SEED
@@ -35,6 +37,8 @@ def _source_options(default_source: str | None) -> Callable[[Callable[..., Any]]
                      help="Cache folder (default $CATALYST_BT_CACHE or ~/.cache/catalyst-bt)."),
         click.option("--refresh", is_flag=True, help="Fetch again instead of reading the cache."),
         click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Synthetic market seed."),
+        click.option("--listings", "listings_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A TOML file of [[listing]] tables declaring symbols the shipped registry lacks."),
     ]
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,6 +54,11 @@ def _build(source_kind: str | None, data_dir: Path | None, cache_dir: Path | Non
         raise click.BadParameter(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}", param_hint="--start")
     kind = source_kind or ("csv" if data_dir is not None else "synthetic")
     return make_source(kind, data_dir=data_dir, cache_dir=cache_dir, seed=seed, refresh=refresh)
+
+
+def _registry(listings_file: Path | None) -> Registry | None:
+    """The shipped registry plus ``--listings FILE`` (``None``: keep the active one)."""
+    return None if listings_file is None else load_registry_file(listings_file, base=default_registry())
 
 
 def _describe(bars: DailyBars) -> str:
@@ -83,10 +92,11 @@ def data() -> None:
               help="Sessions shown from each end.")
 def show(symbol: str, source_kind: str | None, data_dir: Path | None, start: datetime | None,
          end: datetime | None, adjustment: str, cache_dir: Path | None, refresh: bool, seed: int,
-         rows: int) -> None:
+         listings_file: Path | None, rows: int) -> None:
     """Print SYMBOL's first and last sessions and every issue validation reported."""
     source = _build(source_kind, data_dir, cache_dir, seed, refresh, start, end)
-    bars = source.daily_bars(symbol, start, end, adjustment)
+    with use_registry(_registry(listings_file)):
+        bars = source.daily_bars(symbol, start, end, adjustment)
     lines = [*_synthetic_banner(bars), _describe(bars)]
     frame = bars.frame
     shown = frame if len(frame) <= 2 * rows else pd.concat([frame.head(rows), frame.tail(rows)])
@@ -102,14 +112,15 @@ def show(symbol: str, source_kind: str | None, data_dir: Path | None, start: dat
 @data.command("fetch")
 @_source_options(default_source="akshare")
 def fetch(symbol: str, source_kind: str, data_dir: Path | None, start: datetime | None, end: datetime | None,
-          adjustment: str, cache_dir: Path | None, refresh: bool, seed: int) -> None:
+          adjustment: str, cache_dir: Path | None, refresh: bool, seed: int, listings_file: Path | None) -> None:
     """Fetch SYMBOL's full history into the cache (akshare) and say where it is."""
     source = _build(source_kind, data_dir, cache_dir, seed, refresh, start, end)
     if not isinstance(source, CachedSource):
         raise SourceConfigError(
             f"data fetch caches akshare downloads; --source {source_kind} is read directly "
             f"(use `catalyst-bt data show {symbol} --source {source_kind}`)")
-    entry = source.load(symbol, start, end, adjustment)
+    with use_registry(_registry(listings_file)):
+        entry = source.load(symbol, start, end, adjustment)
     verb = "already cached in" if entry.from_cache else "written to"
     lines = [*_synthetic_banner(entry.bars), _describe(entry.bars),
              f"{verb} {entry.path} (fetched {entry.fetched_at_utc:%Y-%m-%d %H:%M} UTC)"

@@ -115,7 +115,7 @@ class Registry:
         near = difflib.get_close_matches(text.upper(), list(self.listings), n=3)
         hint = f" Did you mean {', '.join(near)}?" if near else ""
         return (f"unknown symbol {text!r}.{hint} To use it, declare it in your config (or in a "
-                f"file named by [data] listings = \"FILE.toml\"):\n{listing_snippet(text)}")
+                f"file named by [data] listings = \"FILE.toml\", or --listings FILE for `data` commands):\n{listing_snippet(text)}")
 
     def tradable_symbols(self) -> tuple[str, ...]:
         return tuple(sorted(s for s, lst in self.listings.items() if lst.tradable))

@@ -140,3 +140,18 @@ def test_akshare_maps_any_declared_symbol_by_rule_or_declaration() -> None:
     assert calls["NTES"] == [("stock_us_hist", "105.NTES"), ("stock_us_daily", "NTES")]  # the declaration
     assert calls["PDD"] == [("stock_us_daily", "PDD")]  # no venue declared: Sina only
     assert calls["HSCEI"] == [("stock_hk_index_daily_sina", "HSCEI")]
+
+
+def test_data_show_reads_a_symbol_declared_in_a_listings_file(tmp_path: Path, capsys) -> None:
+    from tests.cli_runner import run_cli
+
+    (tmp_path / "mine.toml").write_text('[[listing]]\nsymbol = "2618.HK"\nmarket = "HK"\nlot_size_shares = 100\n',
+                                        encoding="utf-8")
+    (tmp_path / "2618.HK.csv").write_text(
+        "date,open,high,low,close,adj_close,volume\n2025-03-03,10,11,9.5,10.5,10.5,1000\n"
+        "2025-03-04,10.5,10.8,10.1,10.2,10.2,1200\n", encoding="utf-8")
+    assert run_cli(["data", "show", "2618.HK", "--data-dir", str(tmp_path)]) != 0
+    assert "--listings FILE" in capsys.readouterr().err
+    assert run_cli(["data", "show", "2618.HK", "--data-dir", str(tmp_path), "--listings",
+                    str(tmp_path / "mine.toml")]) == 0
+    assert "2618.HK (HKD, raw)" in capsys.readouterr().out
