@@ -78,7 +78,7 @@ def test_a_user_declared_listing_runs_studies_sweeps_and_reports_like_9988(price
 
     sweep = _write(tmp_path / "sweep.toml", new.read_text(encoding="utf-8")
                    + '[sweep]\nsearch = "grid"\n[sweep.grid]\nhold_sessions = [1, 3]\n')
-    assert run_cli(["sweep", str(sweep), "--out", str(tmp_path / "sweep"), "--workers", "1"]) == 0
+    assert run_cli(["sweep", str(sweep), "--out", str(tmp_path / "sweep"), "--workers", "2"]) == 0
     table = pd.read_parquet(tmp_path / "sweep" / "sweep.parquet")
     assert len(table) == 2 and (table["trade_count"] == 10).all()
 

@@ -189,10 +189,11 @@ def check_values(cfg: RunConfig, names_values: Mapping[str, list[Any]], catalyst
                 continue
             if name == "strategy.listings":
                 mine: list[str] = []
-                check_listings("sweep", list(value), cfg.registry, mine)
+                symbols = check_listings("sweep", list(value), cfg.registry, mine)
+                if not mine and any(str(t).startswith("@") for t in value):
+                    mine.append(f"write symbols, not @targets, in a sweep dimension (here {list(symbols)})")
                 if not mine and cfg.strategy.name in PAIR_STRATEGIES:
-                    check_pairs = lead_lag_listing_problems(value, cfg.registry)
-                    mine += check_pairs
+                    mine += lead_lag_listing_problems(symbols, cfg.registry)
                 problems += [f"strategy.listings value {list(value)!r}: {p}" for p in mine]
             elif name == "events.only":
                 bad = [c for c in value if c not in catalyst_ids]
