@@ -154,6 +154,8 @@ class StudyResult:
         the reaction session); CARs and p-values as in ``event_study.csv``.
     joint, lead_lag, pooled, paths
         As :class:`backtests.event_study.EventStudyResult` holds them.
+    cross_section
+        Firms sharing an event day tested together (None when the study has no such part).
     problems
         Every problem and note.
     raw
@@ -167,6 +169,7 @@ class StudyResult:
     pooled: pd.DataFrame
     paths: pd.DataFrame
     problems: tuple[str, ...]
+    cross_section: pd.DataFrame | None = None
     out_dir: Path | None = None
     raw: Any = field(repr=False)
 
@@ -174,9 +177,10 @@ class StudyResult:
     def of(cls, result: Any, config: RunConfig, out_dir: Path | None) -> "StudyResult":
         table = result.table.copy()
         table["day0_close_utc"] = pd.to_datetime(table["day0_close_utc"], utc=True)
+        cross = result.cross_section.table if result.cross_section is not None else None
         return cls(config=config, table=table.set_index("day0_close_utc").sort_index(kind="stable"),
                    joint=result.joint, lead_lag=result.lead_lag, pooled=result.pooled, paths=result.paths,
-                   problems=result.problems, out_dir=out_dir, raw=result)
+                   problems=result.problems, cross_section=cross, out_dir=out_dir, raw=result)
 
     def stats(self) -> pd.Series:
         """Counts a reader checks first: rows, failed rows, rows whose placebo p-value stays
@@ -192,10 +196,11 @@ class StudyResult:
         return pd.Series(values, dtype="int64", name="event study")
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``event_study.csv`` and ``event_study.json`` into ``out_dir``."""
-        from backtests.event_study import write_event_study
+        """Write ``event_study.csv`` / ``.json`` (and the cross-firm files) into ``out_dir``."""
+        from backtests.event_study.section import write_study_outputs
 
-        return write_event_study(self.raw, out_dir)[0].parent
+        write_study_outputs(self.raw, Path(out_dir))
+        return Path(out_dir)
 
     def report(self, path: str | Path) -> Path:
         """Write the study's files into folder ``path`` and its tearsheet; returns the HTML path."""

@@ -14,9 +14,10 @@ from rich.console import Console
 from backtests.cli_options import config_data_options, output_options, print_json
 from backtests.cli_tables import Col, fit_table
 from backtests.config import load_config
-from backtests.event_study import EventStudyResult, result_to_json, write_event_study
+from backtests.event_study import EventStudyResult, result_to_json
 from backtests.event_study.outputs import _p, _pct
-from backtests.event_study.section import STUDY_KEYS, StudyConfig, parse_study_section, run_study_config
+from backtests.event_study.section import (STUDY_KEYS, StudyConfig, parse_study_section, run_study_config,
+                                           write_study_outputs)
 
 __all__ = ["STUDY_KEYS", "StudyConfig", "parse_study_section", "register", "run_study_config"]
 
@@ -99,13 +100,9 @@ def register(group: click.Group) -> None:
                 raise click.BadParameter(f"{seed} must be >= 0", param_hint="--seed")
             study = dataclasses.replace(study, seed=seed)
         result = run_study_config(cfg, study)
-        csv_path, json_path = write_event_study(result, out or study.out or Path("out") / cfg.name)
-        written = [csv_path, json_path]
+        written = write_study_outputs(result, out or study.out or Path("out") / cfg.name)
+        csv_path, json_path = written[0], written[1]
         cross = result.cross_section if result.cross_section is not None and len(result.cross_section.table) else None
-        if cross is not None:
-            from backtests.event_study.cross_section_outputs import write_cross_section
-
-            written += write_cross_section(cross, csv_path.parent)
         if report:
             from backtests.report import render_report  # matplotlib only when asked for
 

@@ -190,3 +190,16 @@ def _run_study_config(cfg: RunConfig, study: StudyConfig, cache_dir: Path | None
     meta = {**result.meta, "config": str(cfg.path), "data_source": cfg.data.source,
             "calendar": cfg.events.calendar}
     return dataclasses.replace(result, problems=(*load_problems, *result.problems, *data_notes), meta=meta)
+
+
+def write_study_outputs(result: EventStudyResult, out_dir: Path) -> list[Path]:
+    """``event_study.csv`` / ``.json`` and, when the study has a cross-firm part,
+    ``cross_section.csv`` / ``.json`` in ``out_dir``; returns the paths written."""
+    from backtests.event_study.outputs import write_event_study
+
+    written = list(write_event_study(result, out_dir))
+    if result.cross_section is not None and len(result.cross_section.table):
+        from backtests.event_study.cross_section_outputs import write_cross_section
+
+        written += write_cross_section(result.cross_section, out_dir)
+    return written
