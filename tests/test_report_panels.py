@@ -80,3 +80,28 @@ def test_tables_and_charts_bring_their_script_once(demo_dir: Path) -> None:
 def test_element_ids_are_checked() -> None:
     with pytest.raises(ValueError, match="element id"):
         table([], [], table_id="Bad Id")
+
+
+def test_every_chart_spec_is_valid_plotly(demo_dir: Path, tmp_path: Path) -> None:
+    """plotly.js ignores misspelt properties silently; plotly.py's validators do not."""
+    import json
+    import re
+    import shutil
+
+    import plotly.graph_objects as go
+
+    from report_factory import real_sweep
+
+    out = Path(shutil.copytree(demo_dir, tmp_path / "all"))
+    real_sweep(tmp_path / "sweep")
+    for name in ("sweep_summary.json", "sweep.parquet", "sweep_best_returns.csv"):
+        shutil.copy(tmp_path / "sweep" / name, out / name)
+    for csv in (tmp_path / "sweep").glob("heatmap_*.csv"):
+        shutil.copy(csv, out / csv.name)
+    html = build_report(load_results(out)).html
+    specs = re.findall(r'<script type="application/json" id="(chart-[a-z0-9-]+)-data">(.*?)</script>', html)
+    assert len(specs) >= 10
+    for chart_id, text in specs:
+        spec = json.loads(text)
+        go.Figure(data=spec["data"], layout=spec["layout"])   # raises ValueError naming a bad property
+        assert set(spec) <= {"data", "layout", "narrow"}, chart_id

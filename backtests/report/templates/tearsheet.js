@@ -79,9 +79,12 @@
   var bin = atob(packed.textContent.trim()), bytes = new Uint8Array(bin.length);
   for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text().then(function (code) {
+    performance.mark("plotly-unpacked");
     var s = document.createElement("script");
     s.textContent = code;
     document.head.appendChild(s);
+    performance.mark("plotly-loaded");
     draw();
+    performance.mark("charts-drawn");
   }).catch(function (e) { fail(String(e)); console.error(e); });
 })();
