@@ -22,6 +22,7 @@ _LABELS = {
     "cagr": "CAGR", "sharpe": "Sharpe ratio", "sharpe_ratio": "Sharpe ratio", "sortino": "Sortino ratio",
     "sortino_ratio": "Sortino ratio", "calmar_ratio": "Calmar ratio", "information_ratio": "information ratio",
     "periods_per_year": "periods per year (calendar)", "sessions": "sessions", "trade_count": "trades",
+    "max_drawdown_duration_sessions": "deepest drawdown, peak to recovery (sessions)",
 }
 
 

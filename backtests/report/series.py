@@ -186,3 +186,10 @@ def complete_returns(curves: Curves) -> tuple[pd.Series, pd.Series] | None:
         return None
     both = pd.concat([curves.strategy_return, curves.benchmark_return], axis=1).dropna()
     return both.iloc[:, 0], both.iloc[:, 1]
+
+
+def paired_returns(folder: ResultsFolder) -> tuple[Curves, pd.Series, pd.Series] | None:
+    """The folder's curves with the strategy and benchmark returns where both are known."""
+    curves = curves_for(folder)
+    pair = complete_returns(curves) if curves is not None else None
+    return None if pair is None else (curves, *pair)

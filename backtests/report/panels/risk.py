@@ -12,7 +12,7 @@ from backtests.metrics_risk import RISK_METRIC_KEYS, risk_metrics
 from backtests.report.fragments import BENCHMARK, STRATEGY, Column, base_layout, chart, note, numbers, table
 from backtests.report.load import ResultsFolder
 from backtests.report.panels import CORE_ORDER, Fragment
-from backtests.report.series import annualisation, benchmark_name, complete_returns, curves_for
+from backtests.report.series import annualisation, benchmark_name, paired_returns
 from backtests.report.tables import Cell, metric_cell
 
 LABELS = {
@@ -71,11 +71,10 @@ class RiskPanel:
     order: int = CORE_ORDER["risk"]
 
     def render(self, folder: ResultsFolder) -> Fragment | None:
-        curves = curves_for(folder)
-        pair = complete_returns(curves) if curves is not None else None
-        if pair is None:
+        paired = paired_returns(folder)
+        if paired is None:
             return None
-        strat, bench = pair
+        curves, strat, bench = paired
         bench_name = benchmark_name(folder)
         ppy, source = annualisation(folder.summary, bench_name, strat.index)
         if not ppy:

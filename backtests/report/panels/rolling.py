@@ -12,7 +12,7 @@ from backtests.report.fragments import BENCHMARK, STRATEGY, base_layout, chart, 
 from backtests.report.load import ResultsFolder
 from backtests.report.panels import CORE_ORDER, Fragment
 from backtests.report.series import (
-    ROLLING_WINDOW_SESSIONS, annualisation, benchmark_name, complete_returns, curves_for, rolling_beta_alpha,
+    ROLLING_WINDOW_SESSIONS, annualisation, benchmark_name, paired_returns, rolling_beta_alpha,
 )
 
 
@@ -41,11 +41,10 @@ class RollingPanel:
     order: int = CORE_ORDER["rolling"]
 
     def render(self, folder: ResultsFolder) -> Fragment | None:
-        curves = curves_for(folder)
-        pair = complete_returns(curves) if curves is not None else None
-        if pair is None:
+        paired = paired_returns(folder)
+        if paired is None:
             return None
-        strat, bench = pair
+        curves, strat, bench = paired
         name = benchmark_name(folder) or "benchmark"
         w = ROLLING_WINDOW_SESSIONS
         if len(strat) < w:
