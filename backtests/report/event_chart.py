@@ -56,11 +56,10 @@ def car_spec(paths: pd.DataFrame, *, order: list[str], starred: set[str]) -> dic
     buttons = [{"label": ("★ " if cid in starred else "") + cid, "method": "restyle",
                 "args": [{"visible": [o == ci for o in owner]}]} for ci, cid in enumerate(order)]
     layout = base_layout(y_title="abnormal return", y_format=".1%", height=380, barmode="overlay")
-    layout["xaxis"].update({"title": {"text": "session relative to day 0"}, "dtick": 1, "zeroline": True,
-                            "zerolinecolor": "#888"})
+    layout["xaxis"].update({"zeroline": True, "zerolinecolor": "#888", "ticksuffix": "", "tickformat": "d"})
     layout["margin"]["t"] = 40
-    layout["legend"].update({"y": -0.2, "yanchor": "top"})
-    layout["margin"]["b"] = 90
+    layout["legend"].update({"y": -0.1, "yanchor": "top"})
+    layout["margin"]["b"] = 40
     layout["updatemenus"] = [{"type": "dropdown", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom",
                               "buttons": buttons, "font": {"size": 12}}]
     return {"data": data, "layout": layout}

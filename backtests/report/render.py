@@ -92,7 +92,8 @@ def _event_study_ctx(folder: ResultsFolder) -> dict[str, Any]:
     order = [c for c in ctx["order"] if paths is not None and c in set(paths["catalyst_id"].astype(str))]
     ctx["has_paths"] = bool(order)
     ctx["chart"] = chart("event-car", car_spec(paths, order=order, starred=starred), caption=(
-        "Pick a catalyst in the menu. Lines: CAR per listing, cumulated from the first day shown; bars: daily AR; "
+        "Pick a catalyst in the menu. x: sessions relative to day 0. Lines: CAR per listing, cumulated from the "
+        "first day shown; bars: daily AR; "
         "shaded: placebo band of the CAR path (random non-event day 0s, scaled to the event's residual sigma). "
         "Hover for values and sessions.")) if order else Markup("")
     return ctx
