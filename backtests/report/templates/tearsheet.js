@@ -46,7 +46,7 @@
   var charts = document.querySelectorAll("[data-chart]");
   function fail(msg) {
     charts.forEach(function (el) {
-      el.textContent = "Chart not drawn: " + msg + ". The PNG figures in figures/ beside this file show the same data.";
+      el.textContent = "Chart not drawn: " + msg + ". `catalyst-bt report OUTDIR --png` writes the figures as PNG files.";
       el.className += " chart-error";
     });
     document.body.setAttribute("data-charts", "failed");
