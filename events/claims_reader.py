@@ -279,6 +279,10 @@ class ClaimReader:
             return None, None, ""
         if start is not None:
             return start, end, ""
+        closes = [c for c in self.claims if c.sentence == (s_lo, s_hi) and c.quantity == "close"]
+        if closes and closes[-1].end is not None and closes[-1].end.kind == "day" and end is None:
+            c = closes[-1]  # "周三，恒指收报21857.92点，涨2.64%": the move of that day
+            return c.end, None, f"no period word: the day of the close in claim #{c.index + 1}"
         previous = [c for c in self.claims if c.quantity == "return" and "\n" not in t[c.span[1]:head.span[0]]]
         if not previous:
             return None, end, ""

@@ -187,6 +187,10 @@ def test_cli_writes_claims_csv_and_refuses_bad_sources(prices_dir: Path, tmp_pat
     assert run_cli(["claims", str(article), str(article), "--data-dir", str(prices_dir),
                     "--article-date", "2025-02-13"]) == 2
     assert "--article-date applies to one article" in capsys.readouterr().err
+    assert run_cli(["claims", str(tmp_path / "missing.md"), "--data-dir", str(prices_dir)]) == 2
+    assert "article not found" in capsys.readouterr().err
+    assert run_cli(["claims", str(article), "--data-dir", str(prices_dir), "--approx-pp", "-1"]) == 2
+    assert "approx_pp must be a finite number >= 0, got -1" in capsys.readouterr().err
 
 
 def test_tearsheet_shows_the_claims_panel(prices_dir: Path, tmp_path: Path) -> None:
@@ -217,3 +221,12 @@ def test_users_add_aliases_in_a_listings_file(prices_dir: Path, tmp_path: Path) 
     with open(out / "claims.csv", encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     assert (row["listing"], row["computed"], row["verdict"]) == ("1810.HK", "+56.087%", "supported")
+
+
+def test_a_move_after_a_dated_close_is_that_days_move(prices_dir: Path) -> None:
+    # HSI 2025-02-11 21294.86, 02-12 21857.92: 21857.92 / 21294.86 - 1 = +2.644 %
+    text = "---\ndate: \"2025-02-13 08:00:00\"\n---\n周三，恒生指数收报21857.92点，涨2.64%。\n"
+    assert _summary(_check(text, prices_dir, "index.md")) == [
+        ("HSI", "close", "", "2025-02-12", "21857.92 points", "21857.920", "supported"),
+        ("HSI", "return", "2025-02-11", "2025-02-12", "+2.64%", "+2.644%", "supported"),
+    ]
