@@ -51,18 +51,19 @@ class ClaimsPanel:
                             facts=(("article claims", "none found"),))
         order = frame["verdict"].map(_ORDER).fillna(4)
         frame = frame.assign(_o=order).sort_values(["_o", "article"], kind="stable")
-        columns = [Column(label="article"), Column(label="span", title="character offsets of the evidence"),
-                   Column(label="subject → listing"), Column(label="quantity"), Column(label="period"),
-                   Column(label="claimed", num=True), Column(label="computed", num=True), Column(label="verdict"),
-                   Column(label="why")]
+        columns = [Column(label="verdict"), Column(label="subject → listing"), Column(label="quantity"),
+                   Column(label="period"), Column(label="claimed", num=True), Column(label="computed", num=True),
+                   Column(label="why", title="hover: how the subject and period were read"),
+                   Column(label="article"), Column(label="span", title="character offsets of the evidence")]
         rows = []
         for _, r in frame.iterrows():
             period = f"{r['period_start']} → {r['period_end']}" if r["period_start"] else r["period_end"]
-            rows.append([r["article"], r["span"], f"{r['subject']} → {r['listing'] or '?'}", r["quantity"], period,
+            subject = r["listing"] if r["quantity"] == "comparison" else f"{r['subject'] or '(none)'} → " \
+                f"{r['listing'] or '?'}"
+            rows.append([Cell(text=r["verdict"], css=_CSS.get(r["verdict"], "")), subject, r["quantity"], period,
                          Cell(text=r["claimed"], raw=r.get("claimed_value", ""), css="num"),
                          Cell(text=r["computed"], raw=r.get("computed_value", ""), css="num"),
-                         Cell(text=r["verdict"], css=_CSS.get(r["verdict"], "")),
-                         Cell(text=r["why"], title=r.get("resolution", ""))])
+                         Cell(text=r["why"], title=r.get("resolution", ""), css="wrap"), r["article"], r["span"]])
         bad = counts.get("contradicted", 0)
         flags = (f"{bad} article claim(s) contradicted by the prices (see Article claims)",) if bad else ()
         html = note(f"{len(frame)} price statement(s) read from the article(s): {summary}. Returns are price "
