@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import click
@@ -57,6 +57,13 @@ def _print_rows(console: Console, article: str, rows: list[ClaimRow]) -> None:
         console.print(f"  #{k} {r.verdict}: {r.why}", markup=False, highlight=False)
 
 
+def _given_date(value: datetime | None) -> date | datetime | None:
+    """``--article-date``: a date, or a date and time when one was written (click gives midnight otherwise)."""
+    if value is None:
+        return None
+    return value.date() if value.time() == time(0, 0) else value
+
+
 def _source(data_dir: Path | None, source: str | None) -> PriceSource:
     kind = source or ("csv" if data_dir is not None else None)
     if kind is None:
@@ -80,8 +87,9 @@ def _source(data_dir: Path | None, source: str | None) -> PriceSource:
 @click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
               help="A TOML file of [[listing]] / [[issuer]] tables (e.g. more aliases) added to the shipped "
                    "registry; a redeclared entry replaces the shipped one.")
-@click.option("--article-date", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Publication date when the article does not state it (one article only).")
+@click.option("--article-date", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%d %H:%M"]),
+              help="Publication date, or 'YYYY-MM-DD HH:MM' local time (zone: --tz), when the article does not "
+                   "state it (one article only). Only with a time is 'the last close before publication' known.")
 @click.option("--tz", help="Zone of the article's publication time (default: Asia/Shanghai for Chinese, "
                            "America/New_York for English).")
 @click.option("--approx-pp", type=float, default=Tolerances().approx_pp, show_default=True,
@@ -110,7 +118,7 @@ def claims_cmd(articles: tuple[Path, ...], data_dir: Path | None, source: str | 
     for path in articles:
         text = read_article(path)
         result = find_claims(text, index=index, article=path.name,
-                             article_date=article_date.date() if article_date else None, tz=tz)
+                             article_date=_given_date(article_date), tz=tz)
         rows = checker.check(result, text)
         ad = result.article_date
         console.print(f"{path.name}: article date {ad.day or ad.year or 'unknown'} ({ad.source}"

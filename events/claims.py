@@ -51,8 +51,8 @@ _SENTENCE_END: dict[str, re.Pattern[str]] = {
 }
 
 
-def find_claims(text: str, *, index: AliasIndex, article: str = "article", article_date: date | None = None,
-                tz: str | None = None) -> ArticleClaims:
+def find_claims(text: str, *, index: AliasIndex, article: str = "article",
+                article_date: date | datetime | None = None, tz: str | None = None) -> ArticleClaims:
     """The price statements of ``text`` (see the module docstring).
 
     Parameters
@@ -64,7 +64,9 @@ def find_claims(text: str, *, index: AliasIndex, article: str = "article", artic
     article
         Its name (file name).
     article_date
-        The publication date when the article does not state it.
+        The publication date (or date and local time, in ``tz``) when the article does not
+        state it; it overrides the front matter. Only with a time of day is "the last close
+        before publication" known.
     tz
         Zone of the publication time (default: front matter ``tz``, else Asia/Shanghai for
         Chinese and America/New_York for English, as ``events extract``).
@@ -74,9 +76,14 @@ def find_claims(text: str, *, index: AliasIndex, article: str = "article", artic
     vocab = VOCABULARIES[language]
     finder = dates_zh if language == "zh" else dates_en
     mentions = finder.find_mentions(text, body_start)
-    anchor = article_date_of(article, text, mentions, language, article_date)
+    given_day = article_date.date() if isinstance(article_date, datetime) else article_date
+    anchor = article_date_of(article, text, mentions, language, given_day)
     zone = tz or fm.get("tz") or DEFAULT_TZ[language]
-    published = _published(fm.get("date", ""), zone) if article_date is None else None
+    if isinstance(article_date, datetime):
+        published: datetime | None = article_date if article_date.tzinfo else article_date.replace(
+            tzinfo=ZoneInfo(zone))
+    else:
+        published = _published(fm.get("date", ""), zone) if article_date is None else None
     reader = ClaimReader(text=text, vocab=vocab, sentence_end=_SENTENCE_END[language],
                          hits=index.find(text, vocab, body_start), mentions=mentions, anchor=anchor)
     claims, skipped = reader.read(numbers(text, vocab, body_start))

@@ -77,7 +77,8 @@ def _end(claim: Claim, anchor: ArticleDate, published: datetime | None
     when = f"dated {anchor.day} without a time" if anchor.day and anchor.exact else \
         f"undated (the {anchor.source} gives only a guess)" if anchor.day or anchor.year else "undated"
     return (f"no end date in the sentence and the article is {when}: cannot tell which close is meant "
-            f"(write the date, or give the publication time in the front matter)")
+            f"(write the date, or give the publication time: front matter date, or --article-date "
+            f"'YYYY-MM-DD HH:MM')")
 
 
 def _start(cue: Cue | None, end_day: date | None, published: datetime | None

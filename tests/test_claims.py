@@ -230,3 +230,22 @@ def test_a_move_after_a_dated_close_is_that_days_move(prices_dir: Path) -> None:
         ("HSI", "close", "", "2025-02-12", "21857.92 points", "21857.920", "supported"),
         ("HSI", "return", "2025-02-11", "2025-02-12", "+2.64%", "+2.644%", "supported"),
     ]
+
+
+def test_an_undated_article_with_a_publication_time_on_the_command_line(prices_dir: Path, tmp_path: Path) -> None:
+    article = tmp_path / "undated.txt"
+    article.write_text("阿里巴巴港股年内上涨超过60%。\n", encoding="utf-8")
+    out = tmp_path / "out"
+
+    def row(*extra: str) -> dict[str, str]:
+        assert run_cli(["claims", str(article), "--data-dir", str(prices_dir), "--out", str(out), *extra]) == 0
+        with open(out / "claims.csv", encoding="utf-8", newline="") as fh:
+            (only,) = list(csv.DictReader(fh))
+        return only
+
+    # a date alone does not say whether that day's close was known: unresolved
+    assert "no end date" in row("--article-date", "2025-03-15")["why"]
+    # Saturday 10:00 Beijing time: the last close is Friday 03-14, 135.80 / 82.40 - 1 = +64.81 %
+    got = row("--article-date", "2025-03-15 10:00")
+    assert (got["period_start"], got["period_end"], got["computed"], got["verdict"]) == (
+        "2024-12-31", "2025-03-14", "+64.81%", "supported")
