@@ -76,10 +76,21 @@ def whole_sweep(cfg, grid: dict, workers: int = 2) -> tuple[float, pd.DataFrame]
     return time.perf_counter() - t0, table
 
 
+def _peak_mb() -> float:
+    """This process's peak resident memory: VmHWM (reset at exec, unlike ru_maxrss, which can carry
+    the launching process's size), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _rss_child(data_dir: Path, size: str) -> None:
     wall, table = whole_sweep(config(data_dir), SCALE[size])
-    print(json.dumps({"combinations": len(table), "seconds": wall,
-                      "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    print(json.dumps({"combinations": len(table), "seconds": wall, "main_mb": _peak_mb(),
                       "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 
 
