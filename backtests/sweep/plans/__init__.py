@@ -102,8 +102,9 @@ def allow_short(plans: Sequence[RunPlan]) -> np.ndarray:
     return np.array([getattr(p.portfolio, "allow_short", True) for p in plans], dtype=bool)
 
 
-def held_text(attr: str) -> Callable[[Any, int], str]:
-    return lambda params, hold: f"held {hold} sessions"
+def held_text(params: Any, hold: int) -> str:
+    """The engine's exit reason of a hold exit."""
+    return f"held {hold} sessions"
 
 
 def _registry() -> dict[type, Planner]:

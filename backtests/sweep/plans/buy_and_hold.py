@@ -32,7 +32,7 @@ def plan(kd: KernelData, inputs: SweepInputs, params: Sequence[Any], plans: Sequ
                     hold=np.full((1, len(targets)), NO_HOLD), x_point=np.zeros((1, len(targets)), dtype=np.int64),
                     sl=np.full(c, np.nan), tp=np.full(c, np.nan), ts=np.full(c, np.nan),
                     skip=np.zeros(c, dtype=bool), allow_short=np.ones(c, dtype=bool))
-    return Planned(legs=legs, orders=orders, hold_reason=held_text("none"))
+    return Planned(legs=legs, orders=orders, hold_reason=held_text)
 
 
 PLANNER = Planner(known=frozenset({"instrument", "fraction_of_cash"}), plan=plan, group=lambda p: p.instrument)

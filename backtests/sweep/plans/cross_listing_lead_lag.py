@@ -64,7 +64,7 @@ def plan(kd: KernelData, inputs: SweepInputs, params: Sequence[Any], plans: Sequ
                                         column(params, "notional_per_gap_base")[:, None] * size),
                     hold=column(params, "hold_sessions", np.int64)[:, None], x_point=legs.point[None, :],
                     skip=np.zeros(c, dtype=bool), allow_short=allow_short(plans), **rules(params))
-    return Planned(legs=legs, orders=orders, hold_reason=held_text("hold_sessions"))
+    return Planned(legs=legs, orders=orders, hold_reason=held_text)
 
 
 PLANNER = Planner(known=frozenset({"min_gap", "notional_per_gap_base", "max_notional_base", "hold_sessions", "kinds",

@@ -59,7 +59,7 @@ def plan(kd: KernelData, inputs: SweepInputs, params: Sequence[Any], plans: Sequ
                     sign=np.where(ar > 0, -1, 1)[None, :], notional=column(params, "notional_per_trade_base")[:, None],
                     hold=column(params, "hold_sessions", np.int64)[:, None], x_point=np.zeros((1, len(legs)), np.int64),
                     skip=np.zeros(c, dtype=bool), allow_short=allow_short(plans), **rules(params))
-    return Planned(legs=legs, orders=orders, hold_reason=held_text("hold_sessions"))
+    return Planned(legs=legs, orders=orders, hold_reason=held_text)
 
 
 PLANNER = Planner(known=frozenset({"threshold", "hold_sessions", "notional_per_trade_base", "kinds", "stop_loss_pct"}),

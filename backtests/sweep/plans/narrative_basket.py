@@ -47,7 +47,7 @@ def plan(kd: KernelData, inputs: SweepInputs, params: Sequence[Any], plans: Sequ
                     notional=notional, hold=column(params, "hold_sessions", np.int64)[:, None],
                     x_point=legs.point[None, :], sl=np.full(c, np.nan), tp=np.full(c, np.nan), ts=np.full(c, np.nan),
                     skip=np.zeros(c, dtype=bool), allow_short=allow_short(plans))
-    return Planned(legs=legs, orders=orders, hold_reason=held_text("hold_sessions"))
+    return Planned(legs=legs, orders=orders, hold_reason=held_text)
 
 
 PLANNER = Planner(known=frozenset({"hold_sessions", "notional_per_catalyst_base", "direction", "weights", "catalysts",

@@ -40,7 +40,7 @@ def plan(kd: KernelData, inputs: SweepInputs, params: Sequence[Any], plans: Sequ
                     hold=column(params, "hold_sessions", np.int64)[:, None], x_point=legs.point[None, :],
                     skip=np.array([p.when_holding == "skip" for p in params], dtype=bool),
                     allow_short=allow_short(plans), **rules(params))
-    return Planned(legs=legs, orders=orders, hold_reason=held_text("hold_sessions"))
+    return Planned(legs=legs, orders=orders, hold_reason=held_text)
 
 
 def _check(params: Any) -> str | None:

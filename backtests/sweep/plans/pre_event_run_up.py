@@ -67,7 +67,7 @@ def plan(kd: KernelData, inputs: SweepInputs, params: Sequence[Any], plans: Sequ
                     x_point=np.array([0 if p.exit_point == "open" else 1 for p in params], dtype=np.int64)[:, None],
                     sl=np.full(c, np.nan), tp=np.full(c, np.nan), ts=np.full(c, np.nan),
                     skip=np.zeros(c, dtype=bool), allow_short=allow_short(plans))
-    return Planned(legs=legs, orders=orders, hold_reason=held_text("hold"))
+    return Planned(legs=legs, orders=orders, hold_reason=held_text)
 
 
 PLANNER = Planner(known=frozenset({"enter_sessions_before", "exit_sessions_after", "exit_point",
