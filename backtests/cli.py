@@ -12,12 +12,16 @@ module's source).
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
+import signal
 import sys
+import traceback
 
 import click
 
-from data_loaders.errors import UserError
+from data_loaders.errors import ExitCode, UserError
 
 #: command name -> module defining ``register(group)``; ``--help`` reads each command's one-line
 #: help from the module's source (:func:`_short_help`) without importing it.
@@ -142,16 +146,61 @@ def _register_eager() -> None:
 _register_eager()
 
 
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _os_error_message(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in _DISK_FULL:
+        return (f"the disk is full while writing{where} ({exc.strerror}); nothing was put in place — free space "
+                f"or pass --out on another disk, then rerun")
+    if exc.errno in _NOT_WRITABLE:
+        return f"cannot write{where} ({exc.strerror}); pass a writable --out folder"
+    return f"input/output error on{where or ' a file'}: {exc.strerror or exc}; check the path and the disk, then rerun"
+
+
+def _on_sigterm(signum: int, frame: object) -> None:  # noqa: ARG001 - signal handler signature
+    raise SystemExit(128 + signum)  # unwinds through every cleanup (staging folders, temp files)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, mapping user-actionable errors to exit code 2."""
+    """Entry point: run the CLI; every failure ends in one line on stderr and its exit code.
+
+    Exit codes (:class:`~data_loaders.errors.ExitCode`): 64 usage (the command line), 2 bad
+    input (config, CSV, calendar, parameters), 3 data / network (source, corrupt cache or
+    store part), 4 I/O (output folder, disk full), 70 internal (a bug: set
+    ``CATALYST_BT_DEBUG=1`` for the traceback), 130 interrupted.
+    """
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="catalyst-bt", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.ABORTED)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.ABORTED)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        sys.exit(ExitCode.BAD_INPUT if exc.exit_code == 1 else exc.exit_code)
     except UserError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(int(exc.exit_code))
+    except OSError as exc:
+        click.echo(f"error: {_os_error_message(exc)}", err=True)
+        sys.exit(ExitCode.IO)
+    except MemoryError:
+        click.echo("error: out of memory; the request is too large for this machine (fewer combinations, "
+                   "draws or a shorter period)", err=True)
+        sys.exit(ExitCode.INTERNAL)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if os.environ.get("CATALYST_BT_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc}. This is a bug in catalyst-bt, not in your "
+                   f"input; rerun with CATALYST_BT_DEBUG=1 for the traceback and report it", err=True)
+        sys.exit(ExitCode.INTERNAL)

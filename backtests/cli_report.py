@@ -14,6 +14,8 @@ def register(group: click.Group) -> None:
     def report_cmd(out_dir: Path, png: bool) -> None:
         """Write OUTDIR/tearsheet.html (one self-contained file with interactive charts, no network
         needed) from the files catalyst-bt run / study / sweep wrote into OUTDIR."""
+        from backtests.outdir import require_complete
         from backtests.report import render_report  # plotly/matplotlib only when needed
 
+        require_complete(out_dir)  # an interrupted run's folder is refused, not rendered
         click.echo(f"wrote {render_report(out_dir, png=png)}")

@@ -13,6 +13,7 @@ from rich.console import Console
 from backtests.cli_options import config_data_options, output_options, print_json
 from backtests.cli_tables import Col, fit_table
 from backtests.config import RunConfig, load_config
+from backtests.outdir import check_out_dir
 from backtests.results import BacktestResult
 from backtests.runner import run_config
 from backtests.summary_table import summary_caption, summary_rows, summary_title
@@ -48,8 +49,8 @@ def _print_summary(console: Console, result: BacktestResult, out_dir: Path | Non
         console.print(fit_table(console, TRADE_COLUMNS, _trade_rows(result.trades),
                                 title=f"trades (P&L net of costs, {s['base_currency']})",
                                 dropped_hint="every column is in trades.csv"))
-    for note in result.notes:
-        console.print(f"[dim]note: {note}[/dim]")
+    for note in result.notes:  # user text: never parsed as rich markup ("[low, high]" stays)
+        console.print(f"note: {note}", style="dim", markup=False, highlight=False)
     if out_dir is not None:
         console.print(f"wrote trades.csv, costs.csv, equity.csv, positions.csv, returns.csv, schedule.csv, "
                       f"provenance.json, summary.json to {out_dir}")
@@ -81,6 +82,7 @@ def register(group: click.Group) -> None:
                 cache_dir: Path | None, report: bool, as_json: bool, quiet: bool) -> None:
         """Run the backtest described by CONFIG (a TOML file; see configs/)."""
         cfg = load_config(config).with_overrides(source=source, data_dir=data_dir, refresh=refresh)
+        check_out_dir(out or Path("out") / cfg.name)
         _execute(cfg, out or Path("out") / cfg.name, cache_dir, as_json=as_json, quiet=quiet)
         if report:
             from backtests.report import render_report  # matplotlib only when asked for
@@ -99,4 +101,5 @@ def register(group: click.Group) -> None:
             cfg = load_config(path)
         if seed is not None:
             cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, seed=seed))
+        check_out_dir(out)
         _execute(cfg, out, None, as_json=as_json, quiet=quiet)

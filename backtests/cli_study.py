@@ -16,8 +16,8 @@ from backtests.cli_tables import Col, fit_table
 from backtests.config import load_config
 from backtests.event_study import EventStudyResult, result_to_json
 from backtests.event_study.outputs import _p, _pct
-from backtests.event_study.section import (STUDY_KEYS, StudyConfig, parse_study_section, run_study_config,
-                                           write_study_outputs)
+from backtests.event_study.section import STUDY_KEYS, StudyConfig, parse_study_section, run_study_config
+from backtests.outdir import check_out_dir, write_study_folder
 
 __all__ = ["STUDY_KEYS", "StudyConfig", "parse_study_section", "register", "run_study_config"]
 
@@ -95,12 +95,13 @@ def register(group: click.Group) -> None:
         cfg = load_config(config, need_strategy=False).with_overrides(source=source, data_dir=data_dir,
                                                                       refresh=refresh)
         study = parse_study_section(cfg)
+        out_dir = check_out_dir(out or study.out or Path("out") / cfg.name)
         if seed is not None:
             if seed < 0:
                 raise click.BadParameter(f"{seed} must be >= 0", param_hint="--seed")
             study = dataclasses.replace(study, seed=seed)
         result = run_study_config(cfg, study)
-        written = write_study_outputs(result, out or study.out or Path("out") / cfg.name)
+        written = write_study_folder(result, out_dir)  # staged, sealed by the study marker
         csv_path, json_path = written[0], written[1]
         cross = result.cross_section if result.cross_section is not None and len(result.cross_section.table) else None
         if report:

@@ -18,6 +18,7 @@ import pandas as pd
 from backtests.config import DataSpec, RunConfig
 from backtests.engine import BacktestSetupError, require_tradable_bars, run_backtest
 from backtests.fx import FxRates
+from backtests.outdir import check_out_dir, staged_output
 from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
 from data_loaders.markets import get_listing
 from data_loaders.registry import use_registry
@@ -149,6 +150,8 @@ def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lam
     """
     if cfg.strategy is None:
         raise BacktestSetupError(f"{cfg.path}: no [strategy] section to run")
+    if out_dir is not None:
+        check_out_dir(Path(out_dir))  # before any work
     with use_registry(cfg.registry):
         return _run_config(cfg, out_dir=out_dir, progress=progress, cache_dir=cache_dir)
 
@@ -177,8 +180,9 @@ def _run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress,
                "catalysts": [c.id for c in inputs.schedule.catalysts]}
     result = dataclasses.replace(result, summary=summary, notes=tuple(notes))
     if out_dir is not None:
-        write_outputs(result, out_dir)
-        write_run_context(inputs, Path(out_dir))
+        with staged_output(Path(out_dir), command="run", owned=RUN_FILES) as stage:
+            write_outputs(result, stage)
+            write_run_context(inputs, stage)
     return result, inputs
 
 
@@ -199,6 +203,11 @@ def check_named_parts(params: object, inputs: LoadedInputs, *, where: str) -> No
                 near = difflib.get_close_matches(name, known, n=1)
                 hint = f" — did you mean {near[0]!r}?" if near else ""
                 raise BacktestSetupError(f"{where} {key}: {name!r} is not in this run{hint} Known: {', '.join(known)}")
+
+
+# every file ``run`` may write: an older run's copy is removed even when its marker is gone
+RUN_FILES = ("trades.csv", "costs.csv", "equity.csv", "positions.csv", "returns.csv", "summary.json",
+             "notes.txt", "schedule.csv", "provenance.json")
 
 
 def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str) -> None:

@@ -42,7 +42,7 @@ from typing import Protocol
 import pandas as pd
 import requests
 
-from data_loaders.errors import SourceUnavailableError
+from data_loaders.errors import NetworkSourceError, SourceUnavailableError
 from data_loaders.markets import Listing, get_listing
 from data_loaders.schema import Adjustment, DailyBars, DataIssue
 from data_loaders.validation import normalise_bars
@@ -305,7 +305,7 @@ class AkshareSource:
             return self._drop_unfinished(bars)
         (first, reason), *rest = failures
         more = "".join(f"; fallback {f}: {r}" for f, r in rest)
-        raise SourceUnavailableError(f"akshare could not fetch {symbol} ({first}): {reason}{more}. {_HELP}")
+        raise NetworkSourceError(f"akshare could not fetch {symbol} ({first}): {reason}{more}. {_HELP}")
 
     def _fetch(self, call: AkshareCall) -> pd.DataFrame:
         """One route with bounded retries; non-transient failures are not retried."""
@@ -314,14 +314,14 @@ class AkshareSource:
                 frame = _call_with_timeout(lambda: self.fetcher.fetch(call), self.retry.timeout_s)
             except RETRYABLE as exc:
                 if attempt == self.retry.attempts:
-                    raise SourceUnavailableError(
+                    raise NetworkSourceError(
                         f"{_reason(exc)} (after {attempt} attempt{'s' if attempt > 1 else ''})") from exc
                 self.sleep(self.retry.delay_s(attempt))
                 continue
             except Exception as exc:  # akshare's parsers fail on unexpected pages (unknown symbol ...)
-                raise SourceUnavailableError(f"unexpected answer: {_reason(exc)}") from exc
+                raise NetworkSourceError(f"unexpected answer: {_reason(exc)}") from exc
             if not isinstance(frame, pd.DataFrame) or frame.empty:
-                raise SourceUnavailableError(f"returned no rows for {call.describe()} (symbol unknown upstream?)")
+                raise NetworkSourceError(f"returned no rows for {call.describe()} (symbol unknown upstream?)")
             return frame
         raise AssertionError("unreachable: RetryPolicy.attempts >= 1")
 
@@ -342,7 +342,7 @@ def _canonical_table(raw: pd.DataFrame, route: AkshareRoute, adjustment: Adjustm
     needed = [c for c, ours in route.columns.items() if ours != "volume"]
     missing = [c for c in needed if c not in raw.columns]
     if missing:
-        raise SourceUnavailableError(
+        raise NetworkSourceError(
             f"returned columns {list(raw.columns)} without {missing}: akshare's output format "
             f"changed; pin the akshare version in setup.cfg or report it")
     present = {c: ours for c, ours in route.columns.items() if c in raw.columns}

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_loaders.errors import DataError
+from data_loaders.errors import StoredDataError
 from data_loaders.markets import get_listing
 from data_loaders.schema import ADJUSTMENTS, Adjustment, DailyBars, DataIssue, PriceSource
 from data_loaders.validation import restrict_bars
@@ -40,7 +40,7 @@ _META_KEY = b"catalyst_bt"
 _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-class CacheError(DataError):
+class CacheError(StoredDataError):
     """A cache file exists but cannot be used (unreadable, or not written by catalyst-bt)."""
 
 
@@ -130,19 +130,30 @@ def read_bars(path: Path) -> tuple[DailyBars, pd.Timestamp]:
     raw_meta = (table.schema.metadata or {}).get(_META_KEY)
     if raw_meta is None:
         raise CacheError(f"cache file {path} was not written by catalyst-bt (no metadata); {fix}")
-    meta = json.loads(raw_meta)
+    try:
+        meta = json.loads(raw_meta)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CacheError(f"cache file {path} has metadata that is not JSON ({exc}); {fix}") from exc
+    if not isinstance(meta, dict):
+        raise CacheError(f"cache file {path} has metadata that is not a JSON object; {fix}")
     if meta.get("format_version") != FORMAT_VERSION:
         raise CacheError(f"cache file {path} has format version {meta.get('format_version')!r}, "
                          f"expected {FORMAT_VERSION}; {fix}")
-    frame = table.to_pandas()
-    if len(frame) != meta["row_count"]:
+    try:
+        frame = table.to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise CacheError(f"cache file {path} cannot be decoded ({exc}); {fix}") from exc
+    if len(frame) != meta.get("row_count"):
         raise CacheError(f"cache file {path} holds {len(frame)} rows, its metadata says "
                          f"{meta['row_count']}; {fix}")
-    issues = tuple(DataIssue(kind=i["kind"], message=i["message"], sessions=tuple(i["sessions"]))
-                   for i in meta["issues"])
-    bars = DailyBars(symbol=meta["symbol"], currency=meta["currency"], adjustment=meta["adjustment"],
-                     source=meta["source"], frame=frame, issues=issues, synthetic=meta["synthetic"])
-    return bars, pd.Timestamp(meta["fetched_at_utc"]).tz_convert("UTC")
+    try:
+        issues = tuple(DataIssue(kind=i["kind"], message=i["message"], sessions=tuple(i["sessions"]))
+                       for i in meta["issues"])
+        bars = DailyBars(symbol=meta["symbol"], currency=meta["currency"], adjustment=meta["adjustment"],
+                         source=meta["source"], frame=frame, issues=issues, synthetic=meta["synthetic"])
+        return bars, pd.Timestamp(meta["fetched_at_utc"]).tz_convert("UTC")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CacheError(f"cache file {path} has incomplete metadata ({exc!r}); {fix}") from exc
 
 
 @dataclass(frozen=True, kw_only=True)

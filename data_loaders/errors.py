@@ -6,16 +6,57 @@ Every message names *what* (file / symbol / source), *where* (row, key, session)
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The command line's exit codes: one per class of failure.
+
+    ``USAGE`` (64, as sysexits' EX_USAGE) is a command line click cannot parse (unknown
+    option, missing argument); ``BAD_INPUT`` a file or value the user wrote (config, CSV
+    rows, calendar, parameters); ``DATA`` a source or stored file that cannot deliver
+    (network, upstream, a corrupt cache or store part); ``IO`` the output side (folder not
+    writable, disk full); ``INTERNAL`` a bug (printed as one line, traceback only with
+    ``CATALYST_BT_DEBUG=1``). ``FINDINGS`` (1) means the command finished but reports
+    problems (e.g. catalysts that could not be scheduled).
+    """
+
+    OK = 0
+    FINDINGS = 1
+    BAD_INPUT = 2
+    DATA = 3
+    IO = 4
+    USAGE = 64
+    INTERNAL = 70
+    ABORTED = 130
+
 
 class UserError(Exception):
     """An error caused by input the user can fix; the CLI prints it without a traceback.
 
     Every subclass's message must name the file / key / row, the bad value and the fix.
+    ``exit_code`` is the class of failure (:class:`ExitCode`), ``BAD_INPUT`` by default.
     """
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
 
 
 class DataError(UserError):
     """Base class of every data-layer error a user can act on."""
+
+
+class StoredDataError(DataError):
+    """A stored file (cache entry, sweep store part) is unreadable or corrupt; delete it to
+    have it rebuilt."""
+
+    exit_code = ExitCode.DATA
+
+
+class OutputError(UserError):
+    """The output side cannot take the results: ``--out`` is a file, the filesystem root,
+    not writable, or the disk filled up while writing."""
+
+    exit_code = ExitCode.IO
 
 
 class DataValidationError(DataError):
@@ -42,7 +83,13 @@ class DataValidationError(DataError):
 
 
 class SourceUnavailableError(DataError):
-    """A price source could not deliver a symbol (network down, symbol unknown upstream)."""
+    """A price source could not deliver a symbol (no such file, not in the synthetic market)."""
+
+
+class NetworkSourceError(SourceUnavailableError):
+    """An online source could not deliver (network down, upstream error, symbol unknown upstream)."""
+
+    exit_code = ExitCode.DATA
 
 
 class UnknownSymbolError(DataError):

@@ -112,6 +112,6 @@ def test_akshare_without_network_is_an_actionable_error(tmp_path: Path, capsys: 
     cfg = write(tmp_path, '[strategy]\nname = "post_event_drift"\n')
     code = run_cli(["run", str(cfg), "--source", "akshare", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 3  # data / network (issue 14: one exit code per class)
     assert "akshare could not fetch 9988.HK" in err and "--data-dir" in err
     assert "Traceback" not in err
