@@ -45,12 +45,15 @@ def _print_summary(console: Console, result: BacktestResult, out_dir: Path | Non
                                 Col(header=s["benchmark"], priority=1, justify="right")),
                       summary_rows(s), title=summary_title(s), caption=summary_caption(s))
     console.print(table)
+    for flag in s.get("flags", ()):  # loud, above everything else below the table
+        console.print(f"FLAG {flag['kind']}: {flag['message']}", style="bold red", markup=False, highlight=False)
     if len(result.trades):
         console.print(fit_table(console, TRADE_COLUMNS, _trade_rows(result.trades),
                                 title=f"trades (P&L net of costs, {s['base_currency']})",
                                 dropped_hint="every column is in trades.csv"))
     for note in result.notes:  # user text: never parsed as rich markup ("[low, high]" stays)
-        console.print(f"note: {note}", style="dim", markup=False, highlight=False)
+        if not note.startswith("FLAG "):
+            console.print(f"note: {note}", style="dim", markup=False, highlight=False)
     if out_dir is not None:
         console.print(f"wrote trades.csv, costs.csv, equity.csv, positions.csv, returns.csv, schedule.csv, "
                       f"provenance.json, summary.json to {out_dir}")

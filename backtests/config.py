@@ -34,18 +34,23 @@ from typing import Any
 
 import pandas as pd
 
+from backtests import config_values as V
 from backtests.costs import CostBook, HKCosts, IndexProxyCosts, USCosts
-from backtests.engine import PortfolioSpec
+from backtests.engine import BORROW_ACTIONS, PortfolioSpec
 from data_loaders.errors import UserError
 from data_loaders.registry import Registry, default_registry
 from data_loaders.registry_file import REGISTRY_TABLES, RegistryError, extend_registry, load_registry_file
 from events.schedule import FILL_POLICIES
 from strategies.cross_listing_lead_lag import lead_lag_listing_problems
-from strategies.registry import STRATEGIES, build_params
+from strategies.registry import STRATEGIES, ParamsError, build_params
 
 SOURCES = ("csv", "akshare", "synthetic")
 # Strategies that trade parity and so need declared cross-listed pairs.
 PAIR_STRATEGIES = ("cross_listing_lead_lag",)
+PORTFOLIO_KEYS = ("base_currency", "initial_cash", "slippage_bps", "allow_short", "max_borrow_base",
+                  "on_borrow_limit")
+MAX_CASH = 1e12          # base currency; more is a typo, not an account
+MAX_SLIPPAGE_BPS = 1_000  # 10% of the price on every fill
 
 
 class ConfigError(UserError):
@@ -213,14 +218,14 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
     check_keys("top level", doc, _TOP, problems)
     base = path.parent
 
-    run = doc.get("run", {})
+    run = V.table("run", doc, "run", problems)
     check_keys("run", run, ("name", "start", "end"), problems)
     start = _date("run", "start", run.get("start", "2024-10-01"), problems)
     end = _date("run", "end", run.get("end", "2025-10-31"), problems)
     if start is not None and end is not None and start >= end:
         problems.append(f"[run] start {start:%Y-%m-%d} is not before end {end:%Y-%m-%d}")
 
-    d = doc.get("data", {})
+    d = V.table("data", doc, "data", problems)
     check_keys("data", d, ("source", "dir", "benchmark", "fx", "seed", "listings"), problems)
     source = d.get("source", "csv")
     if source not in SOURCES:
@@ -234,13 +239,15 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
                             "[[listing]] tables, e.g. listings = \"my_listings.toml\"")
     registry = config_registry(doc, path, listings_file, problems)
     for key in ("benchmark", "fx"):
-        if key in d and d[key] not in registry.listings:
+        if key in d and (not isinstance(d[key], str) or d[key] not in registry.listings):
             problems.append(f"[data] {key} = {d[key]!r}: {registry.unknown_symbol_message(d[key])}")
-    data = DataSpec(source=source, dir=(base / d["dir"]).resolve() if "dir" in d else None,
+    data_dir = V.text("data", "dir", d["dir"], problems, example="../data/prices") if "dir" in d else None
+    seed = V.integer("data", "seed", d.get("seed", 7), problems, example=7, high=2**32 - 1)
+    data = DataSpec(source=source, dir=(base / data_dir).resolve() if data_dir is not None else None,
                     benchmark=d.get("benchmark", "HSTECH"), fx=d.get("fx", "USDHKD"),
-                    seed=int(d.get("seed", 7)), listings=listings_file)
+                    seed=seed or 0, listings=listings_file)
 
-    e = doc.get("events", {})
+    e = V.table("events", doc, "events", problems)
     check_keys("events", e, ("calendar", "fill_policy", "only", "apply_to", "narrative"), problems)
     policy = e.get("fill_policy", "next_open")
     if policy not in FILL_POLICIES:
@@ -249,39 +256,52 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
     if apply_to not in APPLY_TO:
         problems.append(f"[events] apply_to = {apply_to!r}; allowed: named (each catalyst reaches the listings it "
                         "names) or all (every catalyst reaches every listing of the run: spill-over)")
-    calendar = str(e.get("calendar", "alibaba_2025"))
-    if calendar.endswith(".toml") and not Path(calendar).is_absolute():
-        calendar = str((base / calendar).resolve())
+    calendar = V.text("events", "calendar", e.get("calendar", "alibaba_2025"), problems,
+                      example="alibaba_2025") or "alibaba_2025"
+    if (calendar.endswith(".toml") or "/" in calendar or "\\" in calendar) and not Path(calendar).is_absolute():
+        calendar = str((base / calendar).resolve())  # a path is a path (relative to this file), never a name
     narrative = e.get("narrative")
     if narrative is not None and (not isinstance(narrative, str) or not narrative):
         problems.append(f"[events] narrative = {narrative!r} must be the id of a [[narrative]] in the calendar, "
                         f"e.g. narrative = \"china_tech_rerating_2025\"")
         narrative = None
-    events = EventsSpec(calendar=calendar, fill_policy=policy, only=tuple(e.get("only", ())), narrative=narrative,
-                        apply_to=apply_to)
+    only = V.string_list("events", "only", e.get("only", []), problems, example='["qwen25max"]') or ()
+    events = EventsSpec(calendar=calendar, fill_policy=policy, only=only, narrative=narrative, apply_to=apply_to)
 
-    p = doc.get("portfolio", {})
-    check_keys("portfolio", p, ("base_currency", "initial_cash", "slippage_bps", "allow_short"), problems)
+    p = V.table("portfolio", doc, "portfolio", problems)
+    check_keys("portfolio", p, PORTFOLIO_KEYS, problems)
     portfolio = PortfolioSpec()
-    try:
-        portfolio = PortfolioSpec(base_currency=p.get("base_currency", "HKD"),
-                                  initial_cash_base=float(p.get("initial_cash", 1_000_000)),
-                                  slippage_bps=float(p.get("slippage_bps", 0.0)),
-                                  allow_short=p.get("allow_short", True))
-    except (UserError, ValueError, TypeError) as exc:
-        problems.append(f"[portfolio] {exc}")
+    cash = V.number("portfolio", "initial_cash", p.get("initial_cash", 1_000_000), problems, example="1000000",
+                    low=0, low_open=True, high=MAX_CASH)
+    slippage = V.number("portfolio", "slippage_bps", p.get("slippage_bps", 0.0), problems, example="5", low=0,
+                        high=MAX_SLIPPAGE_BPS, unit=" basis points (1 bp = 0.01% of the price)")
+    short = V.boolean("portfolio", "allow_short", p.get("allow_short", True), problems)
+    borrow = V.number("portfolio", "max_borrow_base", p.get("max_borrow_base", 0.0), problems, example="0", low=0,
+                      high=MAX_CASH)
+    on_borrow = p.get("on_borrow_limit", "flag")
+    if on_borrow not in BORROW_ACTIONS:
+        problems.append(f"[portfolio] on_borrow_limit = {on_borrow!r}; allowed: {', '.join(BORROW_ACTIONS)}")
+    if None not in (cash, slippage, short, borrow) and on_borrow in BORROW_ACTIONS:
+        try:
+            portfolio = PortfolioSpec(base_currency=p.get("base_currency", "HKD"), initial_cash_base=cash,
+                                      slippage_bps=slippage, allow_short=short, max_borrow_base=borrow,
+                                      on_borrow_limit=on_borrow)
+        except (UserError, ValueError, TypeError) as exc:
+            problems.append(f"[portfolio] {exc}")
 
-    c = doc.get("costs", {})
+    c = V.table("costs", doc, "costs", problems)
     check_keys("costs", c, ("HK", "US", "index"), problems)
-    hk, us, index = c.get("HK", {}), c.get("US", {}), c.get("index", {})
+    hk, us, index = (V.table(f"costs.{m}", c, m, problems) for m in ("HK", "US", "index"))
     hk_keys, us_keys = ("brokerage_rate", "brokerage_min_hkd"), ("commission_per_share_usd", "commission_min_usd")
     check_keys("costs.HK", hk, (*hk_keys, "borrow_rate_annual"), problems)
     check_keys("costs.US", us, (*us_keys, "borrow_rate_annual"), problems)
     check_keys("costs.index", index, ("rate_bps",), problems)
     for section, table in (("costs.HK", hk), ("costs.US", us), ("costs.index", index)):
         for key, value in table.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                problems.append(f"[{section}] {key} = {value!r} must be a number >= 0")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
+                problems.append(f"[{section}] {key} = {value!r} must be a finite number >= 0")
+    if any(p.startswith("[costs") for p in problems):
+        hk, us, index = {}, {}, {}
     costs = CostBook(
         by_market={
             "HK": HKCosts(**{k: Decimal(str(v)) for k, v in hk.items() if k in hk_keys}),
@@ -293,6 +313,9 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
 
     strategy = None
     s = doc.get("strategy")
+    if s is not None and not isinstance(s, dict):
+        problems.append(f"[strategy] must be a table, got strategy = {s!r}; write a [strategy] section")
+        s = {}
     if s is None and need_strategy:
         problems.append("missing [strategy] section; add e.g. [strategy] name = \"post_event_drift\"")
     elif s is not None:
@@ -306,7 +329,9 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
         params = None
         if entry is not None:
             try:
-                params = build_params(name, s.get("params", {}), where="strategy.params")
+                params = build_params(name, V.table("strategy", s, "params", problems), where="strategy.params")
+            except ParamsError as exc:
+                problems += exc.problems
             except ValueError as exc:
                 msg = str(exc)
                 problems.append(msg if msg.startswith("[") else f"[strategy.params] {msg}")
@@ -337,7 +362,12 @@ def load_config(path: str | Path, *, need_strategy: bool = True) -> RunConfig:
         raise ConfigError(str(path), ["file not found; pass the path of a .toml config "
                                       "(see configs/ in the repository)"])
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                                      f"save the file as UTF-8"]) from None
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
     return parse_config(doc, path.resolve(), need_strategy=need_strategy)

@@ -42,6 +42,9 @@ class BacktestSetupError(UserError):
     """The run cannot start: a listing without data, an unknown base currency ..."""
 
 
+BORROW_ACTIONS: tuple[str, ...] = ("flag", "stop")
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PortfolioSpec:
     """The account.
@@ -57,12 +60,20 @@ class PortfolioSpec:
     allow_short
         Whether strategies may sell stocks short (paying ``CostBook.borrow_rate_annual``);
         index hedges are futures-like and always allowed.
+    max_borrow_base
+        How far cash may go below zero (base currency) before the run is flagged; 0: any
+        borrowing is flagged.
+    on_borrow_limit
+        ``flag`` (default: the run finishes and says so on the console, in the notes and in
+        ``summary.json`` ``flags``) or ``stop`` (the run is refused, nothing is written).
     """
 
     base_currency: str = "HKD"
     initial_cash_base: float = 1_000_000.0
     slippage_bps: float = 0.0
     allow_short: bool = True
+    max_borrow_base: float = 0.0
+    on_borrow_limit: str = "flag"
 
     def __post_init__(self) -> None:
         if self.base_currency not in ("HKD", "USD"):
@@ -73,6 +84,11 @@ class PortfolioSpec:
             raise BacktestSetupError(f"slippage_bps must be >= 0, got {self.slippage_bps!r}")
         if not isinstance(self.allow_short, bool):
             raise BacktestSetupError(f"allow_short must be true or false, got {self.allow_short!r}")
+        if not self.max_borrow_base >= 0:
+            raise BacktestSetupError(f"max_borrow_base must be >= 0, got {self.max_borrow_base!r}")
+        if self.on_borrow_limit not in BORROW_ACTIONS:
+            raise BacktestSetupError(f"on_borrow_limit must be one of {', '.join(BORROW_ACTIONS)}, "
+                                     f"got {self.on_borrow_limit!r}")
 
 
 @dataclass(kw_only=True, slots=True)
@@ -209,7 +225,10 @@ class _Context:
             "trade_id": entry.trade_id, "catalyst_id": i.catalyst_id, "role": i.role, "listing": i.listing,
             "currency": get_listing(i.listing).currency, "direction": direction,
             "quantity": i.quantity, "entry_session": i.session, "entry_point": i.point,
-            "entry_utc": i.instant_utc, "entry_price": entry.price,
+            "entry_utc": i.instant_utc, "entry_price": entry.price, "entry_reason": i.reason,
+            "signal": i.signal.name if i.signal else None,
+            "signal_value": i.signal.value if i.signal else float("nan"),
+            "signal_threshold": i.signal.threshold if i.signal else float("nan"),
         }
 
     def after_close(self, listing: str, session: pd.Timestamp, instant_utc: pd.Timestamp,

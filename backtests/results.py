@@ -18,6 +18,7 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "entry_session", "entry_point", "entry_utc", "entry_price",
     "exit_session", "exit_point", "exit_utc", "exit_price", "exit_reason", "holding_sessions",
     "gross_pnl_local", "costs_local", "net_pnl_local", "net_pnl_base",
+    "entry_reason", "signal", "signal_value", "signal_threshold",
 )
 FILL_COLUMNS: tuple[str, ...] = (
     "trade_id", "listing", "currency", "side", "quantity", "session", "point", "instant_utc",

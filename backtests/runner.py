@@ -166,15 +166,17 @@ def _run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress,
             inputs.schedule.catalysts, cfg.strategy.listings, calendar=cfg.events.calendar))
     require_tradable_bars(inputs.bars)
     check_named_parts(resolved.config, inputs, where=f"{cfg.path}: [strategy.params]")
+    require_catalysts(cfg, inputs)
     check_board_lots(resolved.config, inputs, base_currency=cfg.portfolio.base_currency)
     progress(f"running {cfg.strategy.name}")
     result = run_backtest(strategy=resolved.strategy, strategy_config=resolved.config, bars=inputs.bars,
                           schedule=inputs.schedule, benchmark=inputs.benchmark, fx=inputs.fx,
                           portfolio=cfg.portfolio, costs=cfg.costs, hedge=resolved.hedge)
-    notes = [*inputs.schedule.problems, *result.notes]
+    flags = run_flags(result, cfg)
+    notes = [*(f"FLAG {f['kind']}: {f['message']}" for f in flags), *inputs.schedule.problems, *result.notes]
     for sym, issues in inputs.data_issues.items():
         notes += [f"data {sym}: {i.message}" for i in issues]
-    summary = {**result.summary, "config": str(cfg.path), "strategy": cfg.strategy.name,
+    summary = {**result.summary, "flags": flags, "config": str(cfg.path), "strategy": cfg.strategy.name,
                "listings": list(cfg.strategy.listings), "fill_policy": cfg.events.fill_policy,
                "data_source": cfg.data.source, "start": f"{cfg.start:%Y-%m-%d}", "end": f"{cfg.end:%Y-%m-%d}",
                "catalysts": [c.id for c in inputs.schedule.catalysts]}
@@ -208,6 +210,74 @@ def check_named_parts(params: object, inputs: LoadedInputs, *, where: str) -> No
 # every file ``run`` may write: an older run's copy is removed even when its marker is gone
 RUN_FILES = ("trades.csv", "costs.csv", "equity.csv", "positions.csv", "returns.csv", "summary.json",
              "notes.txt", "schedule.csv", "provenance.json")
+
+
+def require_catalysts(cfg: RunConfig, inputs: LoadedInputs) -> None:
+    """Refuse a catalyst strategy whose catalysts all fall outside the run (it could only make
+    zero trades, which would look like a result).
+
+    Raises
+    ------
+    BacktestSetupError
+        Naming the period, the calendar and where its catalysts are.
+    """
+    assert cfg.strategy is not None
+    if cfg.strategy.name == "buy_and_hold":
+        return
+    rows = inputs.schedule.rows
+    inside = [r for r in rows if cfg.start <= r.first_trade_session <= cfg.end]
+    if inside:
+        return
+    if rows:
+        first = min(r.reaction_session for r in rows)
+        last = max(r.reaction_session for r in rows)
+        where = f"its {len(rows)} scheduled catalyst row(s) fall on {first:%Y-%m-%d}..{last:%Y-%m-%d}"
+    else:
+        where = "no catalyst of it could be scheduled on " + ", ".join(cfg.strategy.listings)
+    raise BacktestSetupError(
+        f"{cfg.path}: nothing to trade: [run] {cfg.start:%Y-%m-%d}..{cfg.end:%Y-%m-%d} holds no catalyst of "
+        f"calendar {cfg.events.calendar!r} ({where}); widen [run] start/end, or check [events] only and the "
+        f"catalysts' listings")
+
+
+def run_flags(result: BacktestResult, cfg: RunConfig) -> list[dict[str, str]]:
+    """Loud findings about a finished run, for the console headline, the notes and
+    ``summary.json`` ``flags`` (the tearsheet can show them).
+
+    ``borrow_limit``: cash fell below ``-max_borrow_base`` (the strategy spent money it did
+    not have; the equity curve assumes free credit). With ``on_borrow_limit = "stop"`` this
+    raises instead. ``no_trades``: the strategy made no trade at all (the notes say why).
+
+    Raises
+    ------
+    BacktestRunError
+        The borrow limit was crossed and ``[portfolio] on_borrow_limit = "stop"``.
+    """
+    flags = []
+    port = cfg.portfolio
+    equity = result.equity
+    if len(equity) and float(equity["cash_base"].min()) < -port.max_borrow_base - 0.005:
+        at = equity.loc[equity["cash_base"].idxmin()]
+        first = equity.loc[(equity["cash_base"] < -port.max_borrow_base - 0.005).idxmax()]
+        msg = (f"the portfolio borrowed beyond its limit: cash fell to {float(at['cash_base']):,.0f} "
+               f"{port.base_currency} on {at['session']:%Y-%m-%d} (first below the limit on "
+               f"{first['session']:%Y-%m-%d}; [portfolio] max_borrow_base = {port.max_borrow_base:,.0f}); the "
+               f"returns assume that credit was free. Lower the notional, use when_holding = \"skip\", raise "
+               f"initial_cash or max_borrow_base")
+        if port.on_borrow_limit == "stop":
+            raise BacktestRunError(f"{cfg.path}: {msg} (stopped: [portfolio] on_borrow_limit = \"stop\"; "
+                                   f"nothing was written)")
+        flags.append({"kind": "borrow_limit", "message": msg})
+    if not len(result.trades):
+        skipped = [n for n in result.notes if "skip" in n or "not traded" in n]
+        why = f"; {len(skipped)} decision(s) skipped, first: {skipped[0]}" if skipped else \
+            "; no catalyst met the strategy's conditions (see notes.txt)"
+        flags.append({"kind": "no_trades", "message": f"the strategy made no trade{why}"})
+    return flags
+
+
+class BacktestRunError(BacktestSetupError):
+    """A run that crossed a limit the config says must stop it."""
 
 
 def check_board_lots(params: object, inputs: LoadedInputs, *, base_currency: str) -> None:

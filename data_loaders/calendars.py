@@ -141,3 +141,14 @@ def sessions_per_year(code: str, start: pd.Timestamp, end: pd.Timestamp) -> floa
         for y in range(first_year, last_year + 1)
     ]
     return float(sum(counts)) / len(counts)
+
+
+def previous_session(code: str, session: pd.Timestamp) -> pd.Timestamp | None:
+    """The session of calendar ``code`` before ``session`` (a session label); None before coverage."""
+    cal = exchange_calendar(code)
+    day = pd.Timestamp(session).normalize()
+    if day <= cal.first_session or day > cal.last_session:
+        return None
+    sessions = cal.sessions
+    i = int(sessions.searchsorted(day))  # first session >= day
+    return pd.Timestamp(sessions[i - 1]).tz_localize(None) if i > 0 else None

@@ -38,6 +38,8 @@ import pandas as pd
 from data_loaders.schema import DailyBars
 from events.catalyst import Catalyst
 from events.schedule import ScheduleRow
+from strategies.aligned import one_session_returns
+from strategies.params import check_fraction
 
 Phase = Literal["open", "close"]
 
@@ -57,6 +59,20 @@ class OrderIntent:
     catalyst_id: str | None
     reason: str
     role: Literal["trade", "hedge"] = "trade"
+    signal: Signal | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Signal:
+    """The number a strategy decided on, written to ``trades.csv`` so each trade can be audited.
+
+    ``name`` says what it is (``day0_abnormal_return``, ``parity_gap``), ``value`` its value
+    and ``threshold`` the level it had to pass (fractions).
+    """
+
+    name: str
+    value: float
+    threshold: float
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -86,9 +102,18 @@ class HedgeSpec:
                              f"({self.beta_window_sessions}), got {self.min_beta_sessions!r}")
 
 
-def aligned_returns(listing_closes: pd.Series, index_closes: pd.Series) -> pd.DataFrame:
-    """Close-to-close returns of a listing and an index on the session dates both traded (no NaN)."""
-    return pd.concat([listing_closes.pct_change(), index_closes.pct_change()], axis=1, join="inner").dropna()
+def aligned_returns(listing_closes: pd.Series, index_closes: pd.Series, *,
+                    symbols: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Close-to-close returns of a listing and an index on the session dates both traded (no NaN).
+
+    With ``symbols`` (listing, index) each return must span exactly one session of its own
+    calendar: a return across a missing row is dropped, not stretched over the gap
+    (:func:`strategies.aligned.one_session_returns`).
+    """
+    if symbols is None:
+        return pd.concat([listing_closes.pct_change(), index_closes.pct_change()], axis=1, join="inner").dropna()
+    return pd.concat([one_session_returns(symbols[0], listing_closes), one_session_returns(symbols[1], index_closes)],
+                     axis=1, join="inner").dropna()
 
 
 def rolling_beta(listing_closes: pd.Series, index_closes: pd.Series, hedge: HedgeSpec,
@@ -144,8 +169,8 @@ class ExitRules:
     def __post_init__(self) -> None:
         for name in ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct"):
             value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and 0 < value < 10):
-                raise ValueError(f"{name} must be a positive fraction (0.05 = 5%) or left out, got {value!r}")
+            if value is not None:  # fractions: 0.05 = 5%; a 5 (500%) is a percentage typed by mistake
+                check_fraction(name, value, example="0.05")
 
     def reason(self, *, direction: int, entry_price: float, best_close: float, close: float) -> str | None:
         """Which rule a close triggers (None when none does)."""
@@ -184,6 +209,7 @@ class _Trade:
     catalyst_id: str | None
     rules: ExitRules = NO_EXIT_RULES
     role: Literal["trade", "hedge"] = "trade"
+    signal: Signal | None = None
     entry_price: float | None = None  # the fill price, once filled
     best_close: float | None = None   # most favourable close since entry (trailing stop)
     pending_exit: str | None = None   # a protective exit to execute at the next open
@@ -291,7 +317,7 @@ class CatalystStrategy(bt.Strategy):
               hold_sessions: int | None = None, catalyst_id: str | None = None,
               reason: str = "", when_holding: Literal["stack", "skip"] = "stack",
               exit_point: Phase | None = None, rules: ExitRules = NO_EXIT_RULES,
-              key: str | None = None) -> bool:
+              key: str | None = None, signal: Signal | None = None) -> bool:
         """Open a new trade in ``listing`` now (at the current price point).
 
         Each entry is its own trade (one per catalyst and listing), so overlapping
@@ -316,6 +342,9 @@ class CatalystStrategy(bt.Strategy):
             trade in ``listing`` stays open past this instant.
         key
             Trade identity (default ``catalyst@listing``); one open trade per key.
+        signal
+            The decision's input (written to ``trades.csv``: ``signal``, ``signal_value``,
+            ``signal_threshold``).
 
         Returns
         -------
@@ -351,7 +380,7 @@ class CatalystStrategy(bt.Strategy):
             return False
         trade = _Trade(key=key, listing=listing, units=units * direction, entry_index=self._index[listing],
                        point=self._phase, exit_point=exit_point, hold_sessions=hold_sessions,
-                       catalyst_id=catalyst_id, rules=rules)
+                       catalyst_id=catalyst_id, rules=rules, signal=signal)
         self._open_trades[key] = trade
         self._ever_traded.add(listing)
         self._submit(trade, "buy" if direction > 0 else "sell", units, "entry", reason)
@@ -380,7 +409,9 @@ class CatalystStrategy(bt.Strategy):
     def _beta(self, listing: str, hedge: HedgeSpec) -> float:
         """:func:`rolling_beta` of the listing on the index over completed sessions (1 with a
         note when too few returns are aligned)."""
-        beta, aligned = rolling_beta(self.closes(listing), self.closes(hedge.symbol), hedge)
+        beta, aligned = rolling_beta(self.closes(listing), self.closes(hedge.symbol), hedge,
+                                     aligned=aligned_returns(self.closes(listing), self.closes(hedge.symbol),
+                                                             symbols=(listing, hedge.symbol)))
         if beta is None:
             self.p.ctx.note(f"{self._now_utc:%Y-%m-%d %H:%M}Z {listing}: {aligned} aligned returns "
                             f"(< {hedge.min_beta_sessions}) for the {hedge.symbol} beta; hedging with beta 1")
@@ -470,7 +501,8 @@ class CatalystStrategy(bt.Strategy):
         intent = OrderIntent(
             listing=listing, side=side, quantity=units, session=bars.sessions[self._index[listing]],
             point=self._phase, instant_utc=self._now_utc, purpose=purpose, trade_key=trade.key,
-            catalyst_id=trade.catalyst_id, reason=reason, role=trade.role)
+            catalyst_id=trade.catalyst_id, reason=reason, role=trade.role,
+            signal=trade.signal if purpose == "entry" else None)
         self._intents[order.ref] = intent
         if self._phase == "close":
             # backtrader books a cheat-on-close fill one step later, at this bar's close;

@@ -24,10 +24,13 @@ from dataclasses import dataclass
 
 from collections.abc import Sequence
 
+import pandas as pd
+
+from data_loaders.calendars import previous_session
 from data_loaders.registry import Pair, Registry, active_registry
 from events.schedule import ScheduleRow
-from strategies.base import CatalystStrategy, ExitRules
-from strategies.params import check_kinds, check_positive, check_positive_int
+from strategies.base import CatalystStrategy, ExitRules, Signal
+from strategies.params import check_fraction, check_kinds, check_positive, check_positive_int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -60,6 +63,7 @@ class CrossListingLeadLagParams:
 
     def __post_init__(self) -> None:
         check_positive("min_gap", self.min_gap, example="0.01")
+        check_fraction("min_gap", self.min_gap, example="0.01")
         check_positive("notional_per_gap_base", self.notional_per_gap_base, example="5000000")
         check_positive("max_notional_base", self.max_notional_base, example="400000")
         check_positive_int("hold_sessions", self.hold_sessions, example=3)
@@ -119,6 +123,10 @@ class CrossListingLeadLag(CatalystStrategy):
         if len(lag_closes) == 0 or len(lead_closes) == 0:
             self.note(f"{event.catalyst_id}@{listing}: no closes to compare with {leader}; not traded")
             return
+        stale = self._stale_close(listing, lag_closes)
+        if stale:
+            self.note(f"{event.catalyst_id}@{listing}: {stale}; the parity gap would mix sessions, not traded")
+            return
         hkd_per_usd = self.fx_to_base("USD") / self.fx_to_base("HKD")
         gap = parity_gap(pair=pair, lagger=listing, lagger_close=float(lag_closes.iloc[-1]),
                          leader_close=float(lead_closes.iloc[-1]), hkd_per_usd=hkd_per_usd)
@@ -129,5 +137,19 @@ class CrossListingLeadLag(CatalystStrategy):
         self.enter(listing, direction=1 if gap > 0 else -1, notional_base=notional,
                    hold_sessions=cfg.hold_sessions, catalyst_id=event.catalyst_id,
                    rules=ExitRules(stop_loss_pct=cfg.stop_loss_pct),
+                   signal=Signal(name="parity_gap", value=gap, threshold=cfg.min_gap),
                    reason=f"{leader} reacted first; parity gap {gap:+.2%} ({leader} close "
-                          f"{lead_closes.index[-1]:%Y-%m-%d})")
+                          f"{lead_closes.index[-1]:%Y-%m-%d}, {listing} close {lag_closes.index[-1]:%Y-%m-%d}; "
+                          f"min_gap {cfg.min_gap:.2%})")
+
+    def _stale_close(self, listing: str, closes: pd.Series) -> str:
+        """Why the lagger's last close is not its previous calendar session ("" when it is)."""
+        idx = self.current_session_index(listing)
+        code = active_registry().listing(listing).market.calendar_code
+        if idx is None or code is None:
+            return ""
+        expected = previous_session(code, self.sessions(listing)[idx])
+        last = pd.Timestamp(closes.index[-1])
+        if expected is None or last >= expected:
+            return ""
+        return f"its last close is {last:%Y-%m-%d}, not its previous {code} session {expected:%Y-%m-%d} (row missing)"

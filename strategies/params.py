@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -18,10 +19,26 @@ def check_positive_int(name: str, value: Any, *, minimum: int = 1, example: int 
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}; e.g. {name} = {example}")
 
 
-def check_positive(name: str, value: Any, *, example: str) -> None:
-    """Raise ValueError unless ``value`` is a number > 0."""
+MAX_NOTIONAL = 1e12  # a per-trade notional beyond this is a typo, not a position
+
+
+def check_positive(name: str, value: Any, *, example: str, maximum: float = MAX_NOTIONAL) -> None:
+    """Raise ValueError unless ``value`` is a finite number in ``(0, maximum]`` (booleans are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name} must be a number > 0, got {value!r}; e.g. {name} = {example}")
+    if not math.isfinite(value) or value > maximum:
+        raise ValueError(f"{name} = {value!r} is beyond {maximum:g}; write a finite amount, e.g. {name} = {example}")
+
+
+def check_fraction(name: str, value: Any, *, example: str, below: float = 1.0) -> None:
+    """Raise ValueError unless ``value`` is a fraction in ``(0, below)``; a percentage
+    (``5`` for 5%) gets a "did you mean 0.05?"."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if ok and 0 < value < below:
+        return
+    hint = f" — did you mean {value / 100:g}?" if ok and 1 <= value <= 100 else ""
+    raise ValueError(f"{name} must be a positive fraction ({example} = {float(example):.0%}) below {below:g}, "
+                     f"got {value!r}{hint}; e.g. {name} = {example}")
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[str]) -> None:

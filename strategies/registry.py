@@ -73,24 +73,57 @@ def _unknown(name: str) -> str:
 def build_params(name: str, table: dict[str, Any], *, where: str = "params") -> Any:
     """Validated parameter object of strategy ``name`` from a config table.
 
-    Lists become tuples. Raises ValueError naming unknown keys (with a "did you mean")
-    or the first invalid value, with how to fix it.
+    Lists become tuples. Raises :class:`ParamsError` (a ValueError) listing every unknown key
+    (with a "did you mean") and every invalid value, each with how to fix it.
     """
     entry = STRATEGIES.get(name)
     if entry is None:
         raise ValueError(_unknown(name))
     names = tuple(f.name for f in dataclasses.fields(entry.params) if f.init)
-    bad = [k for k in table if k not in names]
-    if bad:
-        lines = []
-        for key in bad:
-            near = difflib.get_close_matches(key, names, n=1)
-            lines.append(f"unknown key '{key}'" + (f" — did you mean '{near[0]}'?" if near else ""))
-        raise ValueError(f"[{where}] {'; '.join(lines)}. {name} takes: {', '.join(names)}")
+    lines = []
+    for key in (k for k in table if k not in names):
+        near = difflib.get_close_matches(key, names, n=1)
+        lines.append(f"[{where}] unknown key '{key}'" + (f" — did you mean '{near[0]}'?" if near else "")
+                     + f" {name} takes: {', '.join(names)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items() if k in names}
+    if not lines:
+        try:
+            return entry.params(**values)
+        except (TypeError, ValueError) as exc:
+            first = _line(exc, where)
+    else:
+        first = None
+    # find every bad value (not one per run): each key alone, then each failing key beside the
+    # keys that passed alone (a rule between keys, e.g. min <= window, is judged with both)
+    alone = {key: _error(entry.params, {key: value}, where) for key, value in values.items()}
+    good = {k: values[k] for k, err in alone.items() if err is None}
+    for key, err in alone.items():
+        if err is not None and _error(entry.params, {**good, key: values[key]}, where) is not None:
+            lines.append(err)
+    if not lines and first is not None:
+        lines.append(first)
+    raise ParamsError(lines)
+
+
+def _line(exc: Exception, where: str) -> str:
+    msg = str(exc)
+    return msg if msg.startswith("[") else f"[{where}] {msg}"
+
+
+def _error(params_cls: type, values: dict[str, Any], where: str) -> str | None:
     try:
-        return entry.params(**{k: tuple(v) if isinstance(v, list) else v for k, v in table.items()})
-    except TypeError as exc:
-        raise ValueError(f"[{where}] {exc}") from None
+        params_cls(**values)
+    except (TypeError, ValueError) as exc:
+        return _line(exc, where)
+    return None
+
+
+class ParamsError(ValueError):
+    """Every problem of a strategy's parameter table, one line each (``problems``)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 def resolve(name: str, params: Any) -> Resolved:

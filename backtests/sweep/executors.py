@@ -5,7 +5,11 @@ every worker). All three expose ``submit(task)``, ``wait(futures)`` and ``close(
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -21,8 +25,39 @@ DASK_CONNECT_TIMEOUT = "20s"
 _WORKER_INPUTS: SweepInputs | None = None
 
 
-def _init_worker(inputs: SweepInputs) -> None:
+PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker process end when ``parent_pid`` (the sweep's main process) dies.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread also polls the parent id and exits the process when it changes
+    (the parent died and the worker was re-parented). Without this a ``kill -9`` of the main
+    process leaves the pool's workers computing and writing parts.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the thread below does it
+        pass
+    if os.getppid() != parent_pid:  # died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(PARENT_POLL_S)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _init_worker(inputs: SweepInputs, parent_pid: int | None = None) -> None:
     global _WORKER_INPUTS
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     _WORKER_INPUTS = inputs
 
 
@@ -61,7 +96,7 @@ class _Processes:
     def __init__(self, inputs: SweepInputs, workers: int) -> None:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                                        initializer=_init_worker, initargs=(inputs,))
+                                        initializer=_init_worker, initargs=(inputs, os.getpid()))
         self.description = f"{workers} local processes"
         self.workers = workers
 

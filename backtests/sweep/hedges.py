@@ -69,7 +69,7 @@ def _betas(kd: KernelData, legs: Legs, specs: Sequence[HedgeSpec]) -> np.ndarray
             key = (li, j, window, least)
             if key not in cache:
                 if aligned is None:
-                    aligned = aligned_returns(own, index)
+                    aligned = aligned_returns(own, index, symbols=(data.symbol, bench.symbol))
                 beta, _ = rolling_beta(own, index, HedgeSpec(symbol=bench.symbol, beta_window_sessions=window,
                                                              min_beta_sessions=least), aligned=aligned)
                 cache[key] = 1.0 if beta is None else beta

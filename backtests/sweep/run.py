@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backtests.config import RunConfig
+from backtests.outdir import check_out_dir, seal, unseal
 from backtests.results import write_json
 from backtests.runner import load_catalyst_calendar
 from backtests.sweep import kernel
@@ -208,6 +209,60 @@ def check_disk(rows: int, row_bytes: int, folder: Path) -> None:
             f"a constraint, or random search ([sweep] search = \"random\", n = ...), or put --out on a larger disk")
 
 
+# Memory the main process holds per combination until the diagnostics (per-trial statistics
+# for DSR / CSCV / walk-forward, about 350 bytes) plus their working copies at the end.
+MEMORY_BYTES_PER_COMBINATION = 1_500
+MEMORY_SHARE = 0.5  # of the machine's available memory a sweep may plan to use
+
+
+def available_memory_bytes() -> int | None:
+    """Memory available to new allocations (Linux ``MemAvailable``; None when unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(rows: int, chunk_size: int) -> None:
+    """Refuse a sweep whose per-combination statistics would not fit in memory.
+
+    Raises
+    ------
+    SweepSpaceError
+        With the estimate, the memory available and how to shrink the sweep.
+    """
+    need = rows * MEMORY_BYTES_PER_COMBINATION + chunk_size * 64_000
+    free = available_memory_bytes()
+    if free is not None and need > MEMORY_SHARE * free:
+        raise SweepSpaceError(
+            f"the grid is too large for this machine's memory: {rows:,} combinations x ~"
+            f"{MEMORY_BYTES_PER_COMBINATION:,} bytes of statistics = {need / 1e9:,.1f} GB, but only "
+            f"{free / 1e9:,.1f} GB is available (a sweep may plan on {MEMORY_SHARE:.0%}); use fewer values, a "
+            f"constraint, or random search ([sweep] search = \"random\", n = ...)")
+
+
+def remove_stale_tmp(out_dir: Path) -> None:
+    """Remove ``.sweep.parquet.<pid>.tmp`` files left by sweeps that were killed."""
+    for tmp in Path(out_dir).glob(f".{TABLE_NAME}.*.tmp"):
+        pid = tmp.name.split(".")[-2]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # a live sweep is writing it
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        tmp.unlink(missing_ok=True)
+
+
 def _normalise_space(space: Space | Mapping[str, Sequence[Any]]) -> Space:
     if isinstance(space, RandomSearch):
         return space
@@ -248,8 +303,13 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
             raise SweepSpaceError(f"heatmap ({x}, {y}): both must be swept dimensions ({', '.join(dims)})")
     cnames = sorted({*sweepable_names(cfg.strategy.name)})
     check = make_constraint(constraint, cnames)
+    if spec.out_dir is not None:
+        check_out_dir(Path(spec.out_dir))
+    check_memory(grid_size(space), spec.chunk_size)
     out_dir = Path(spec.out_dir) if spec.out_dir is not None else Path(tempfile.mkdtemp(prefix="sweep-"))
     out_dir.mkdir(parents=True, exist_ok=True)
+    unseal(out_dir, command="sweep")  # the folder is being rewritten: report refuses it until sealed
+    remove_stale_tmp(out_dir)
     store_dir = Path(spec.store_dir) if spec.store_dir is not None else out_dir / "parts"
 
     inputs = load_sweep_inputs(cfg, listings=_listing_union(space, cfg), cache_dir=spec.cache_dir)
@@ -386,6 +446,8 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     summary = summarise(spec, inputs, space, constraint, seed, dims, table_path, store, trials_log, trials,
                          engines, reasons, out_dir)
     write_json(out_dir / SUMMARY_NAME, summary)
+    seal(out_dir, command="sweep",
+         files=[TABLE_NAME, SUMMARY_NAME, *(h["file"] for h in summary.get("heatmaps", ()) if h.get("file"))])
     t_done = time.perf_counter()
     return SweepOutcome(out_dir=out_dir, table_path=table_path, summary_path=out_dir / SUMMARY_NAME,
                         summary=summary, computed=computed_rows, reused=reused_rows,

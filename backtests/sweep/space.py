@@ -239,9 +239,41 @@ def _iter_random(search: RandomSearch, *, seed: int, kinds: Mapping[str, str | N
 
 # --------------------------------------------------------------------------------------- constraints
 
+MAX_RESULT_BITS = 4096  # an integer result of ** larger than this is refused (memory / time guard)
+MAX_SEQUENCE_LEN = 10_000  # a sequence built by + in a constraint
+
+
+def _bounded_pow(base: Any, exponent: Any) -> Any:
+    """``base ** exponent`` with a size guard (``x ** 10 ** 10`` would exhaust memory)."""
+    if isinstance(base, (int, float)) and isinstance(exponent, (int, float)):
+        if isinstance(base, int) and isinstance(exponent, int) and abs(base) > 1:
+            if exponent * math.log2(abs(base)) > MAX_RESULT_BITS:
+                raise ValueError(f"{base} ** {exponent} is too large to compute (more than {MAX_RESULT_BITS} bits); "
+                                 f"keep exponents small")
+        elif abs(exponent) > 1_000:
+            raise ValueError(f"exponent {exponent} is too large; keep exponents small")
+    return operator.pow(base, exponent)
+
+
+def _bounded_mul(left: Any, right: Any) -> Any:
+    """``left * right`` for numbers only: sequence repetition (``'a' * 10 ** 10``) is refused."""
+    if isinstance(left, (str, bytes, tuple, list)) or isinstance(right, (str, bytes, tuple, list)):
+        raise ValueError("repeating a sequence with * is not allowed in a constraint")
+    if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_RESULT_BITS:
+        raise ValueError(f"a product of more than {MAX_RESULT_BITS} bits is too large to compute")
+    return operator.mul(left, right)
+
+
+def _bounded_add(left: Any, right: Any) -> Any:
+    result = operator.add(left, right)
+    if isinstance(result, (str, tuple)) and len(result) > MAX_SEQUENCE_LEN:
+        raise ValueError(f"a sequence longer than {MAX_SEQUENCE_LEN:,} is not allowed in a constraint")
+    return result
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.Add: _bounded_add, ast.Sub: operator.sub, ast.Mult: _bounded_mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: _bounded_pow,
 }
 _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
@@ -305,8 +337,24 @@ class SafeExpression:
             for arg in node.args:
                 self._check(arg)
             return
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Pow, ast.Mult)):
+            self._check_constant_size(node)
         for child in ast.iter_child_nodes(node):
             self._check(child)
+
+    def _check_constant_size(self, node: ast.BinOp) -> None:
+        """Refuse at parse time what the guards would refuse for every combination."""
+        right = node.right
+        if isinstance(node.op, ast.Pow) and not (isinstance(right, ast.Constant) and isinstance(right.value, (int, float))
+                                                 and not isinstance(right.value, bool) and abs(right.value) <= 64):
+            raise SweepSpaceError(f"constraint {self.source!r}: the exponent of ** must be a number literal "
+                                  f"between -64 and 64 (e.g. x ** 2)")
+        if isinstance(node.op, ast.Mult):
+            for side in (node.left, right):
+                if isinstance(side, (ast.List, ast.Tuple)) or (isinstance(side, ast.Constant)
+                                                                and isinstance(side.value, (str, bytes))):
+                    raise SweepSpaceError(f"constraint {self.source!r}: repeating a sequence with * is not "
+                                          f"allowed; compare numbers instead")
 
     def __call__(self, values: Mapping[str, Any]) -> bool:
         return bool(self._eval(self._tree.body, values))

@@ -20,9 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backtests.sweep.chunks import ChunkResult
+from data_loaders.errors import StoredDataError
 from backtests.sweep.rowmetrics import ROW_METRICS
 
 PART_GLOB = "part-*.parquet"
+
+
+class StoreCorruptError(StoredDataError):
+    """A part of the result store cannot be read back (truncated, zero-filled blocks)."""
 
 
 def part_table(result: ChunkResult) -> pa.Table:
@@ -78,6 +83,7 @@ class ResultStore:
         for path in sorted(self.root.glob(PART_GLOB)):
             self._index_part(path)
         self._cache: OrderedDict[str, pa.Table] = OrderedDict()
+        self._fresh: list[str] = []  # parts written during this sweep (keys not indexed)
 
     def _index_part(self, path: Path) -> None:
         try:
@@ -100,14 +106,41 @@ class ResultStore:
         return path
 
     def register(self, name: str, keys: Sequence[str]) -> None:
-        """Index a part another process wrote."""
-        for row, key in enumerate(keys):
-            self._where.setdefault(key, (name, row))
+        """Note a part written during this sweep (by a worker or :meth:`write`).
+
+        Its keys are not indexed in memory (that would grow with every combination): the
+        sweep emits its rows from the results in hand, and the few lookups made afterwards
+        (the summary's best rows) scan the parts of this sweep on demand.
+        """
+        del keys
+        self._fresh.append(name)
+
+    def _locate(self, missing: Sequence[str]) -> None:
+        """Index ``missing`` keys found in parts written during this sweep."""
+        wanted = set(missing)
+        for name in self._fresh:
+            if not wanted:
+                return
+            try:
+                keys = pq.read_table(self.root / name, columns=["key"]).column("key").to_pylist()
+            except (pa.ArrowException, OSError) as exc:
+                raise StoreCorruptError(f"sweep store part {self.root / name} is corrupt ({exc}); delete it "
+                                        f"and rerun the sweep") from exc
+            for row, key in enumerate(keys):
+                if key in wanted:
+                    self._where.setdefault(key, (name, row))
+                    wanted.discard(key)
 
     def _part(self, name: str) -> pa.Table:
         table = self._cache.get(name)
         if table is None:
-            table = pq.read_table(self.root / name)
+            try:
+                table = pq.read_table(self.root / name)
+                table.validate(full=True)
+            except (pa.ArrowException, OSError) as exc:
+                raise StoreCorruptError(
+                    f"sweep store part {self.root / name} is corrupt ({exc}); delete it and rerun the sweep "
+                    f"(its rows are recomputed, the other parts are reused)") from exc
             self._cache[name] = table
             while len(self._cache) > 4:  # a few parts in memory at a time
                 self._cache.popitem(last=False)
@@ -124,6 +157,9 @@ class ResultStore:
             A key that no part holds.
         """
         missing = [k for k in keys if k not in self._where]
+        if missing:
+            self._locate(missing)
+            missing = [k for k in keys if k not in self._where]
         if missing:
             raise KeyError(f"{len(missing)} key(s) not in the store {self.root}, first {missing[0]}")
         pieces = []
