@@ -117,7 +117,8 @@ def study(config: ConfigLike, /, *, prices: Prices | None = None, out: str | Pat
     Bare override names are ``[study]`` keys (``placebo_draws=2000``, ``windows=[[0, 1]]``,
     ``listings=["9988.HK"]``); ``seed`` sets the placebo seed. Other parameters as :func:`run`.
     """
-    from backtests.event_study.section import parse_study_section, run_study_config, write_study_outputs
+    from backtests.event_study.section import parse_study_section, run_study_config
+    from backtests.outdir import write_study_folder
 
     cfg = _prepare(config, prices=prices, data_dir=data_dir, source=source, refresh=refresh,
                    overrides=overrides, bare="study")
@@ -127,7 +128,7 @@ def study(config: ConfigLike, /, *, prices: Prices | None = None, out: str | Pat
     result = run_study_config(cfg, section, cache_dir=Path(cache_dir) if cache_dir else None)
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
-        write_study_outputs(result, out_dir)
+        write_study_folder(result, out_dir)  # staged, sealed by the study marker
     return StudyResult.of(result, cfg, out_dir)
 
 

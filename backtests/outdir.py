@@ -207,3 +207,15 @@ class UnfinishedResultsError(OutputError):
     """A results folder without (or with a broken) completion marker: bad input to ``report``."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+def write_study_folder(result: object, out_dir: Path) -> list[Path]:
+    """The study's files (``event_study.*``, ``cross_section.*`` when there is a cross-firm
+    part) staged and sealed into ``out_dir`` (the ``study`` marker); returns their final paths."""
+    from backtests.event_study.section import write_study_outputs
+
+    out_dir = Path(out_dir)
+    owned = ("event_study.csv", "event_study.json", "cross_section.csv", "cross_section.json")
+    with staged_output(out_dir, command="study", owned=owned) as stage:
+        staged = write_study_outputs(result, stage)  # type: ignore[arg-type]
+    return [out_dir / p.name for p in staged]

@@ -222,7 +222,7 @@ def require_catalysts(cfg: RunConfig, inputs: LoadedInputs) -> None:
         Naming the period, the calendar and where its catalysts are.
     """
     assert cfg.strategy is not None
-    if cfg.strategy.name == "buy_and_hold":
+    if not resolve(cfg.strategy.name, cfg.strategy.params).strategy.uses_catalysts:
         return
     rows = inputs.schedule.rows
     inside = [r for r in rows if cfg.start <= r.first_trade_session <= cfg.end]
