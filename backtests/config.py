@@ -38,6 +38,8 @@ from backtests import config_values as V
 from backtests.costs import CostBook, HKCosts, IndexProxyCosts, USCosts
 from backtests.engine import BORROW_ACTIONS, PortfolioSpec
 from data_loaders.errors import UserError
+from data_loaders.plausibility import ACTIONS as PLAUSIBILITY_ACTIONS
+from data_loaders.plausibility import Plausibility
 from data_loaders.registry import Registry, default_registry
 from data_loaders.registry_file import REGISTRY_TABLES, RegistryError, extend_registry, load_registry_file
 from events.schedule import FILL_POLICIES
@@ -96,6 +98,7 @@ class DataSpec:
     listings: Path | None = None
     refresh: bool = False
     frames: Any = field(default=None, repr=False, compare=False)
+    plausibility: Plausibility = field(default_factory=Plausibility)
 
 
 APPLY_TO = ("named", "all")
@@ -212,6 +215,26 @@ def check_listings(section: str, symbols: Any, registry: Registry, problems: lis
     return tuple(dict.fromkeys(out))
 
 
+PLAUSIBILITY_KEYS = ("plausibility", "max_jump_factor", "max_jump_sigma", "max_parity_gap")
+
+
+def _plausibility(d: dict[str, Any], problems: list[str]) -> Plausibility:
+    """``[data] plausibility`` (refuse | warn) and its thresholds."""
+    default = Plausibility()
+    action = d.get("plausibility", default.action)
+    if action not in PLAUSIBILITY_ACTIONS:
+        problems.append(f"[data] plausibility = {action!r}; allowed: {', '.join(PLAUSIBILITY_ACTIONS)}")
+        action = default.action
+    factor = V.number("data", "max_jump_factor", d.get("max_jump_factor", default.jump_factor), problems,
+                      example="2", low=1, low_open=True, high=1e6)
+    sigma = V.number("data", "max_jump_sigma", d.get("max_jump_sigma", default.jump_sigma), problems,
+                     example="25", low=0, low_open=True, high=1e6)
+    gap = V.number("data", "max_parity_gap", d.get("max_parity_gap", default.parity_tolerance), problems,
+                   example="0.25", low=0, low_open=True, high=100)
+    return Plausibility(action=action, jump_factor=factor or default.jump_factor,
+                        jump_sigma=sigma or default.jump_sigma, parity_tolerance=gap or default.parity_tolerance)
+
+
 def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True) -> RunConfig:
     """Validate a parsed TOML document; raise :class:`ConfigError` listing every problem."""
     problems: list[str] = []
@@ -226,7 +249,7 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
         problems.append(f"[run] start {start:%Y-%m-%d} is not before end {end:%Y-%m-%d}")
 
     d = V.table("data", doc, "data", problems)
-    check_keys("data", d, ("source", "dir", "benchmark", "fx", "seed", "listings"), problems)
+    check_keys("data", d, ("source", "dir", "benchmark", "fx", "seed", "listings", *PLAUSIBILITY_KEYS), problems)
     source = d.get("source", "csv")
     if source not in SOURCES:
         problems.append(f"[data] source = {source!r}; allowed: {', '.join(SOURCES)}")
@@ -245,7 +268,7 @@ def parse_config(doc: dict[str, Any], path: Path, *, need_strategy: bool = True)
     seed = V.integer("data", "seed", d.get("seed", 7), problems, example=7, high=2**32 - 1)
     data = DataSpec(source=source, dir=(base / data_dir).resolve() if data_dir is not None else None,
                     benchmark=d.get("benchmark", "HSTECH"), fx=d.get("fx", "USDHKD"),
-                    seed=seed or 0, listings=listings_file)
+                    seed=seed or 0, listings=listings_file, plausibility=_plausibility(d, problems))
 
     e = V.table("events", doc, "events", problems)
     check_keys("events", e, ("calendar", "fill_policy", "only", "apply_to", "narrative"), problems)

@@ -21,6 +21,7 @@ from backtests.fx import FxRates
 from backtests.outdir import check_out_dir, staged_output
 from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
 from data_loaders.markets import get_listing
+from data_loaders.plausibility import as_frame_issue, jump_issues, parity_issue, refuse_or_warn
 from data_loaders.registry import use_registry
 from data_loaders.schema import DailyBars, DataIssue, PriceSource
 from data_loaders.sources import make_source
@@ -100,6 +101,7 @@ def _load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progres
         progress(f"loading {cfg.data.fx}")
         # a month earlier so the first fill has a rate known before it
         fx = source.daily_bars(cfg.data.fx, cfg.start - pd.Timedelta(days=31), cfg.end, "raw")
+    bars, benchmark, fx = check_plausibility(cfg, bars, benchmark, fx)
     progress("scheduling catalysts")
     calendar = load_catalyst_calendar(cfg.events.calendar)
     known = [c.id for c in calendar]
@@ -136,6 +138,35 @@ def narrative_catalysts(cfg: RunConfig, calendar: CatalystCalendar, *, keep_all:
         raise BacktestSetupError(f"{cfg.path}: [events] narrative: {str(exc).strip(chr(34))}") from None
     reached = list(with_narrative_reach(catalysts, [narrative]))
     return reached if keep_all else [c for c in reached if c.id in narrative.catalysts]
+def check_plausibility(cfg: RunConfig, bars: dict[str, DailyBars], benchmark: DailyBars,
+                       fx: DailyBars | None) -> tuple[dict[str, DailyBars], DailyBars, DailyBars | None]:
+    """Implausible jumps in every series and parity mismatches of declared pairs among the
+    listings (:mod:`data_loaders.plausibility`): refused, or added to the series' issues (so
+    they reach the console, ``notes.txt`` and ``provenance.json``) under ``plausibility = "warn"``.
+
+    Raises
+    ------
+    ImplausibleDataError
+        Under ``[data] plausibility = "refuse"`` (the default), naming every finding.
+    """
+    spec = cfg.data.plausibility
+    found: dict[str, tuple[DataIssue, ...]] = {}
+    for b in (*bars.values(), benchmark, *([fx] if fx is not None else [])):
+        found[b.symbol] = found.get(b.symbol, ()) + jump_issues(b, spec)
+    if fx is not None:
+        registry = cfg.registry
+        for pair in registry.pairs:
+            if pair.adr in bars and pair.ordinary in bars and pair.fx == fx.symbol:
+                issue = parity_issue(adr=bars[pair.adr], ordinary=bars[pair.ordinary], fx=fx,
+                                     shares_per_adr=pair.shares_per_adr, spec=spec)
+                if issue is not None:
+                    found[pair.adr] = (*found.get(pair.adr, ()), issue)
+    found = {sym: issues for sym, issues in found.items() if issues}
+    refuse_or_warn(found, spec)
+    bars = {sym: as_frame_issue(b, found.get(sym, ())) for sym, b in bars.items()}
+    benchmark = as_frame_issue(benchmark, found.get(benchmark.symbol, ()))
+    fx = as_frame_issue(fx, found.get(fx.symbol, ())) if fx is not None else None
+    return bars, benchmark, fx
 
 
 def run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress = lambda _: None,

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from data_loaders.calendars import session_closes_utc, sessions_between
+from data_loaders.calendars import exchange_calendar, session_closes_utc, sessions_between
 from data_loaders.errors import DataValidationError
 from data_loaders.markets import Listing, get_listing
 from data_loaders.schema import PRICE_COLUMNS, Adjustment, DailyBars, DataIssue
@@ -83,7 +83,10 @@ def normalise_bars(
         ])
 
     df = raw.reset_index(drop=True).copy()
-    dates = pd.to_datetime(df["date"], errors="coerce", format="mixed")
+    dates, date_issue, date_problem = _parse_dates(df["date"], row_label)
+    if date_problem:
+        raise DataValidationError(origin, [date_problem])
+    issues: list[DataIssue] = [date_issue] if date_issue is not None else []
     for i in np.flatnonzero(dates.isna().to_numpy()):
         problems.append(f"{row_label(i)}: date {df['date'].iloc[i]!r} is not a date (use YYYY-MM-DD)")
     if getattr(dates.dt, "tz", None) is not None:
@@ -93,16 +96,21 @@ def normalise_bars(
     value_cols = [*PRICE_COLUMNS, *(["adj_close"] if "adj_close" in df.columns else [])]
     for col in value_cols:
         num = pd.to_numeric(df[col], errors="coerce")
-        for i in np.flatnonzero((num.isna() | (num <= 0)).to_numpy()):
+        for i in np.flatnonzero((num.isna() | ~(num > 0) | ~np.isfinite(num)).to_numpy()):
             if pd.isna(df["date"].iloc[i]):
                 continue
             problems.append(
                 f"{row_label(i)} ({df['date'].iloc[i]:%Y-%m-%d}): {col} = {df[col].iloc[i]!r} "
-                f"is not a positive price; correct or delete the row (gaps are reported, not filled)"
+                f"is not a positive finite price; correct or delete the row (gaps are reported, not filled)"
             )
         df[col] = num.astype(float)
     volume = pd.to_numeric(df["volume"], errors="coerce") if "volume" in df.columns else \
         pd.Series(np.nan, index=df.index)
+    if "volume" in df.columns:  # an empty cell is "unknown"; text such as "lots" is an error, not NaN
+        given = df["volume"].notna() & (df["volume"].astype(str).str.strip() != "")
+        for i in np.flatnonzero((given & (volume.isna() | ~np.isfinite(volume))).to_numpy()):
+            problems.append(f"{row_label(i)}: volume = {df['volume'].iloc[i]!r} is not a finite number; "
+                            f"write the traded quantity (e.g. 1250000) or leave the cell empty")
     for i in np.flatnonzero((volume < 0).to_numpy()):
         problems.append(f"{row_label(i)}: volume = {volume.iloc[i]} is negative")
     df["volume"] = volume.astype(float)
@@ -114,7 +122,6 @@ def normalise_bars(
             f"low {df['low'].iloc[i]}; the columns may be swapped"
         )
 
-    issues: list[DataIssue] = []
     dup_mask = df["date"].duplicated(keep=False) & df["date"].notna()
     if dup_mask.any():
         same = df[dup_mask].groupby("date")[value_cols].nunique(dropna=False).max(axis=1) <= 1
@@ -166,6 +173,7 @@ def normalise_bars(
         # that vendors label with that date). Conversions sample it as-of.
         close_utc = (frame.index + pd.Timedelta(hours=23)).tz_localize("UTC")
     else:
+        frame = _drop_outside_calendar(frame, cal_code, issues)
         if len(frame):
             expected = sessions_between(cal_code, frame.index[0], frame.index[-1])
             extra = frame.index.difference(expected)
@@ -193,6 +201,56 @@ def normalise_bars(
     frame = frame.assign(close_utc=pd.DatetimeIndex(close_utc).tz_convert("UTC").array)
     return DailyBars(symbol=listing.symbol, currency=listing.currency, adjustment=adjustment,
                      source=source, frame=frame, issues=tuple(issues), synthetic=synthetic)
+
+
+_SLASHED = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*$"
+
+
+def _parse_dates(raw: pd.Series, row_label: Callable[[int], str]
+                 ) -> tuple[pd.Series, DataIssue | None, str | None]:
+    """Parse the ``date`` column; detect and name a day-first or month-first format.
+
+    ``YYYY-MM-DD`` (and anything pandas reads unambiguously) is parsed as is. Dates written
+    ``NN/NN/YYYY`` are read day-first when some first field exceeds 12 (DD/MM/YYYY),
+    month-first when some second field does (MM/DD/YYYY), and refused when every one of them
+    could be either (the message names the format and a row). Returns the dates, an issue
+    naming the format used, and a problem (refusal) or None.
+    """
+    text = raw.astype(str)
+    parts = text.str.extract(_SLASHED)
+    slashed = parts[0].notna()
+    if not slashed.any():
+        return pd.to_datetime(raw, errors="coerce", format="mixed"), None, None
+    first, second = parts[0].astype(float), parts[1].astype(float)
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    i = int(np.flatnonzero(slashed.to_numpy())[0])
+    if day_first and month_first:
+        return raw, None, (f"dates mix DD/MM/YYYY and MM/DD/YYYY (e.g. {row_label(i)}: {text.iloc[i]!r}); "
+                           f"write every date as YYYY-MM-DD")
+    if not day_first and not month_first:
+        return raw, None, (f"dates such as {text.iloc[i]!r} ({row_label(i)}) could be DD/MM/YYYY or MM/DD/YYYY "
+                           f"(no day above 12 tells them apart); write every date as YYYY-MM-DD")
+    fmt = "DD/MM/YYYY" if day_first else "MM/DD/YYYY"
+    j = int(np.flatnonzero(((first > 12) if day_first else (second > 12)).to_numpy())[0])
+    dates = pd.to_datetime(raw, errors="coerce", dayfirst=day_first, format="mixed")
+    return dates, DataIssue(kind="date_format", message=(
+        f"dates are written {fmt} (detected from {text.iloc[j]!r}, {row_label(j)}) and were read so; "
+        f"YYYY-MM-DD avoids the guess")), None
+
+
+def _drop_outside_calendar(frame: pd.DataFrame, cal_code: str, issues: list[DataIssue]) -> pd.DataFrame:
+    """Drop rows outside the exchange calendar's coverage, named as such (not as closed days)."""
+    cal = exchange_calendar(cal_code)
+    first, last = pd.Timestamp(cal.first_session).tz_localize(None), pd.Timestamp(cal.last_session).tz_localize(None)
+    for mask, where, edge in ((frame.index < first, "before", first), (frame.index > last, "after", last)):
+        if mask.any():
+            d = _dates(frame.index[mask])
+            issues.append(DataIssue(kind="outside_calendar", sessions=d, message=(
+                f"{len(d)} row(s) {where} the {cal_code} calendar's {'first' if where == 'before' else 'last'} "
+                f"session {edge:%Y-%m-%d} (the calendars cover {first:%Y}-{last:%Y}) were dropped: they cannot be "
+                f"checked against sessions or timed; {d[0]}..{d[-1]}")))
+    keep = (frame.index >= first) & (frame.index <= last)
+    return frame if keep.all() else frame[keep]
 
 
 # Issues normalise_bars derives from the validated frame itself; restrict_bars recomputes

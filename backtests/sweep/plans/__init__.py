@@ -25,7 +25,9 @@ from backtests.sweep.inputs import RunPlan, SweepInputs
 from backtests.sweep.kernel_data import KernelData
 from backtests.sweep.legs import Legs, Orders
 
-KNOWN_PORTFOLIO: frozenset[str] = frozenset({"base_currency", "initial_cash_base", "slippage_bps", "allow_short"})
+# max_borrow_base / on_borrow_limit only flag a finished run (backtests.runner.run_flags): trades do not change
+KNOWN_PORTFOLIO: frozenset[str] = frozenset({"base_currency", "initial_cash_base", "slippage_bps", "allow_short",
+                                             "max_borrow_base", "on_borrow_limit"})
 
 
 @dataclass(frozen=True, kw_only=True)
