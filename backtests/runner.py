@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +36,24 @@ Progress = Callable[[str], None]
 
 
 def load_catalyst_calendar(name_or_path: str) -> CatalystCalendar:
-    """A shipped calendar by name ("alibaba_2025") or a TOML file by path."""
+    """A shipped calendar by name ("alibaba_2025") or a TOML file by path.
+
+    A path is anything with a folder separator or a ``.toml`` suffix; a name is letters,
+    digits, ``_`` and ``-`` only, so it cannot leave ``events/data/`` (``..`` is refused).
+    """
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml" or "/" in name_or_path or "\\" in name_or_path:
+        if not path.is_file():
+            raise BacktestSetupError(f"calendar file {name_or_path!r} does not exist (or is not a file); "
+                                     f"pass the path of a calendar .toml or a shipped calendar name")
         return load_calendar(path)
+    names = sorted(p.stem for p in default_calendar_path().parent.glob("*.toml"))
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name_or_path):
+        raise BacktestSetupError(
+            f"calendar {name_or_path!r} is neither a shipped calendar name (letters, digits, _ and - only) nor a "
+            f"path to a .toml file; shipped: {', '.join(names)}")
     shipped = default_calendar_path().parent / f"{name_or_path}.toml"
     if not shipped.is_file():
-        names = sorted(p.stem for p in shipped.parent.glob("*.toml"))
         raise BacktestSetupError(
             f"calendar {name_or_path!r}: no such file and no shipped calendar of that "
             f"name; shipped: {', '.join(names)}")

@@ -8,6 +8,8 @@ to a mention (``凌晨``, ``after the close``, ``8:30 p.m. ET``) as a local wind
 
 from __future__ import annotations
 
+import bisect
+
 import re
 from dataclasses import dataclass, replace
 from datetime import time
@@ -173,9 +175,36 @@ def mark_roles(text: str, mentions: list[DateMention], *, as_of: re.Pattern[str]
 
 
 def sentence_bounds(text: str, start: int, end: int, sentence_end: re.Pattern[str]) -> tuple[int, int]:
-    """``[lo, hi)`` of the sentence holding ``text[start:end]`` (``sentence_end`` splits)."""
-    lo = start
-    while lo > 0 and not sentence_end.match(text, lo - 1):
-        lo -= 1
-    nxt = sentence_end.search(text, end)
-    return lo, nxt.start() if nxt else len(text)
+    """``[lo, hi)`` of the sentence holding ``text[start:end]`` (``sentence_end`` splits).
+
+    ``lo`` is one past the last position before ``start`` where ``sentence_end`` matches
+    (0 when none), ``hi`` the first position at or after ``end`` where it matches (the
+    text's length when none). Positions come from one scan of the text (cached), so many
+    lookups stay linear in the text's size, however long its sentences.
+    """
+    ends = _sentence_ends(text, sentence_end)
+    i = bisect.bisect_right(ends, start - 1)
+    lo = ends[i - 1] + 1 if i > 0 else 0
+    j = bisect.bisect_left(ends, end)
+    return lo, ends[j] if j < len(ends) else len(text)
+
+
+_ENDS_CACHE: dict[tuple[int, re.Pattern[str]], tuple[str, tuple[int, ...]]] = {}
+
+
+def _sentence_ends(text: str, sentence_end: re.Pattern[str]) -> tuple[int, ...]:
+    """Every position where ``sentence_end`` matches (overlapping matches included).
+
+    Cached by the text's identity, not its value: comparing two equal megabyte strings on
+    every lookup (a text and its normalised copy are often equal) would make it quadratic.
+    """
+    key = (id(text), sentence_end)
+    hit = _ENDS_CACHE.get(key)
+    if hit is not None and hit[0] is text:
+        return hit[1]
+    every = re.compile(f"(?=(?:{sentence_end.pattern}))", sentence_end.flags)
+    ends = tuple(m.start() for m in every.finditer(text))
+    if len(_ENDS_CACHE) >= 8:
+        _ENDS_CACHE.pop(next(iter(_ENDS_CACHE)))
+    _ENDS_CACHE[key] = (text, ends)
+    return ends

@@ -31,13 +31,13 @@ def check_positive(name: str, value: Any, *, example: str, maximum: float = MAX_
 
 
 def check_fraction(name: str, value: Any, *, example: str, below: float = 1.0) -> None:
-    """Raise ValueError unless ``value`` is a fraction in ``(0, below)``; a percentage
+    """Raise ValueError unless ``value`` is a fraction in ``(0, below]``; a percentage
     (``5`` for 5%) gets a "did you mean 0.05?"."""
     ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if ok and 0 < value < below:
+    if ok and 0 < value <= below:
         return
-    hint = f" — did you mean {value / 100:g}?" if ok and 1 <= value <= 100 else ""
-    raise ValueError(f"{name} must be a positive fraction ({example} = {float(example):.0%}) below {below:g}, "
+    hint = f" — did you mean {value / 100:g}?" if ok and below < value <= 100 else ""
+    raise ValueError(f"{name} must be a positive fraction ({example} = {float(example):.0%}) of at most {below:g}, "
                      f"got {value!r}{hint}; e.g. {name} = {example}")
 
 

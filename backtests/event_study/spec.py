@@ -30,6 +30,7 @@ DEFAULT_BENCHMARKS: dict[str, str] = {"9988.HK": "HSTECH", "BABA": "KWEB"}
 BAND_QUANTILES: tuple[float, ...] = (0.025, 0.05, 0.5, 0.95, 0.975)
 
 MIN_PLACEBO_DRAWS = 1_000
+MAX_PLACEBO_DRAWS = 1_000_000  # memory guard (10**12 draws would need terabytes)
 
 
 class EventStudySpecError(UserError, ValueError):
@@ -135,6 +136,11 @@ class EventStudySpec:
             raise EventStudySpecError(
                 f"placebo_draws = {self.placebo_draws} gives p-values too coarse to adjust for multiple "
                 f"tests; use at least {MIN_PLACEBO_DRAWS} (default 10000)")
+        if self.placebo_draws > MAX_PLACEBO_DRAWS:
+            raise EventStudySpecError(
+                f"placebo_draws = {self.placebo_draws:,} is too many: each row keeps its draws in memory "
+                f"(~{self.placebo_draws * 8 * 8 / 1e9:,.1f} GB for a 8-session window); use at most "
+                f"{MAX_PLACEBO_DRAWS:,} (default 10000)")
         if self.min_placebo_sessions < 1:
             raise EventStudySpecError(f"min_placebo_sessions = {self.min_placebo_sessions} must be >= 1")
         if self.leadlag_horizon < 0:

@@ -25,6 +25,7 @@ stream its returns through once and keep ``O(N × S)`` numbers, never the whole 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from dataclasses import asdict, dataclass
@@ -180,6 +181,21 @@ def _score(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
     return score
 
 
+TABLE_BYTES = 64_000_000  # subset-sum tables of CSCV; beyond this the half sums are products
+BATCH_BYTES = 8_000_000   # one split-batch x strategies array of CSCV
+
+
+def _unique_rows(sums: np.ndarray, sqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` of the distinct rows of ``[sums | sqs]`` (as ``np.unique(axis=0)``
+    gives them, up to the order of the groups), from a 128-bit digest of each row: O(N)
+    memory instead of sorting copies of the ``N x 2S`` matrix."""
+    a, b = np.ascontiguousarray(sums, dtype=float), np.ascontiguousarray(sqs, dtype=float)
+    digests = np.frombuffer(b"".join(hashlib.blake2b(x.tobytes() + y.tobytes(), digest_size=16).digest()
+                                     for x, y in zip(a, b)), dtype=np.uint64).reshape(len(a), 2)
+    _, first, inverse = np.unique(digests, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def _subset_sums(x: np.ndarray, blocks: range) -> np.ndarray:
     """``2**len(blocks) x N``: row ``m`` is the sum of ``x[:, b]`` over the blocks whose bit is set in ``m``."""
     blocks = list(blocks)
@@ -223,8 +239,7 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         raise ValueError("CSCV needs at least 2 strategies")
     if block_sessions < 2:
         raise ValueError(f"CSCV blocks of {block_sessions} session(s) are too short; use fewer blocks")
-    stacked = np.concatenate([sums, sqs], axis=1)
-    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    first, inverse = _unique_rows(sums, sqs)
     count = np.bincount(inverse.reshape(-1), minlength=len(first))
     # representatives: strategies seen once (input order), then repeated ones with weights
     single = np.sort(first[count == 1])
@@ -233,7 +248,8 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
     weight = count[count > 1][multi_order].astype(float)
     reps = np.concatenate([single, multi])
     n_single = len(single)
-    sums, sqs = sums[reps], sqs[reps]
+    if len(reps) != n_strat or np.any(reps != np.arange(n_strat)):  # no copy when every row is distinct
+        sums, sqs = sums[reps], sqs[reps]
     if s > 62:
         raise ValueError(f"CSCV with {s} blocks is too many; use at most 62 (16 is usual)")
     # splits whose first block is in-sample; the complement of each is the other half
@@ -297,14 +313,21 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         is_best.append(is_sr)
         oos_best.append(oos_sr)
 
-    # sums over any set of blocks = one lookup per group of blocks in tables of subset sums
-    group = 8 if (s // 8) * 256 * len(reps) * 16 <= 64e6 else 4  # tables of at most ~64 MB
+    # sums over any set of blocks = one lookup per group of blocks in tables of subset sums;
+    # memory stays bounded as N grows: tables only while they fit TABLE_BYTES, else the
+    # half sums come from one product per batch, and batches shrink with N
+    group = next((g for g in (8, 4) if (-(-s // g)) * (1 << g) * len(reps) * 16 <= TABLE_BYTES), 0)
     group = min(group, s)
+    batch = max(1, min(batch, BATCH_BYTES // max(1, 8 * len(reps))))
     tables = [(_subset_sums(sums, range(g, min(g + group, s))), _subset_sums(sqs, range(g, min(g + group, s))))
-              for g in range(0, s, group)]
+              for g in range(0, s, group)] if group else []
     full = (1 << s) - 1
+    bits = np.arange(s, dtype=np.int64)
 
     def half_sums(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not group:
+            sel = ((m[:, None] >> bits) & 1).astype(float)
+            return sel @ sums.T, sel @ sqs.T
         tot = tsq = None
         for i, (t_sum, t_sq) in enumerate(tables):
             sub = (m >> (i * group)) & ((1 << group) - 1)

@@ -305,7 +305,6 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     check = make_constraint(constraint, cnames)
     if spec.out_dir is not None:
         check_out_dir(Path(spec.out_dir))
-    check_memory(grid_size(space), spec.chunk_size)
     out_dir = Path(spec.out_dir) if spec.out_dir is not None else Path(tempfile.mkdtemp(prefix="sweep-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     unseal(out_dir, command="sweep")  # the folder is being rewritten: report refuses it until sealed
@@ -316,6 +315,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     n_sessions = len(inputs.benchmark)
     total = grid_size(space)
     check_disk(total, bytes_per_row(n_sessions, len(dims)), out_dir)
+    check_memory(total, spec.chunk_size)
     t_loaded = time.perf_counter()
 
     store = ResultStore(store_dir)
