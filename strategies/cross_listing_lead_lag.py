@@ -143,13 +143,17 @@ class CrossListingLeadLag(CatalystStrategy):
                           f"min_gap {cfg.min_gap:.2%})")
 
     def _stale_close(self, listing: str, closes: pd.Series) -> str:
-        """Why the lagger's last close is not its previous calendar session ("" when it is)."""
         idx = self.current_session_index(listing)
-        code = active_registry().listing(listing).market.calendar_code
-        if idx is None or code is None:
+        if idx is None:
             return ""
-        expected = previous_session(code, self.sessions(listing)[idx])
-        last = pd.Timestamp(closes.index[-1])
-        if expected is None or last >= expected:
-            return ""
-        return f"its last close is {last:%Y-%m-%d}, not its previous {code} session {expected:%Y-%m-%d} (row missing)"
+        return stale_close(listing, pd.Timestamp(closes.index[-1]), pd.Timestamp(self.sessions(listing)[idx]))
+
+
+def stale_close(listing: str, last_close: pd.Timestamp, session: pd.Timestamp) -> str:
+    """Why ``last_close`` is not the calendar session before ``session`` ("" when it is, or
+    ``session`` itself has closed): a parity gap must use the lagger's latest session."""
+    code = active_registry().listing(listing).market.calendar_code
+    expected = previous_session(code, session) if code is not None else None
+    if expected is None or last_close >= expected:
+        return ""
+    return f"its last close is {last_close:%Y-%m-%d}, not its previous {code} session {expected:%Y-%m-%d} (row missing)"

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from backtests.sweep.inputs import RunPlan, SweepInputs
 from backtests.sweep.kernel_data import KernelData
 from backtests.sweep.legs import Legs, Orders
 from backtests.sweep.plans import Planned, Planner, allow_short, column, event_mask, held_text, rules
 from data_loaders.registry import active_registry
-from strategies.cross_listing_lead_lag import CrossListingLeadLag, parity_gap
+from strategies.cross_listing_lead_lag import CrossListingLeadLag, parity_gap, stale_close
 
 STRATEGY = CrossListingLeadLag
 
@@ -40,6 +41,8 @@ def _candidates(kd: KernelData, inputs: SweepInputs, listings: tuple[int, ...]) 
         done = int(np.searchsorted(lead.close_ns, data.close_ns[j], side="left"))  # its bars stamped before ours
         if done == 0:
             continue
+        if stale_close(data.symbol, pd.Timestamp(data.sessions[j - 1]), pd.Timestamp(data.sessions[j])):
+            continue  # the lagger's last close is not its previous session: the strategy skips it too
         at = np.array([now], dtype=np.int64)
         hkd_per_usd = float(kd.fx_to_base("USD", at)[0] / kd.fx_to_base("HKD", at)[0])
         gap = parity_gap(pair=pair, lagger=data.symbol, lagger_close=float(data.close[j - 1]),

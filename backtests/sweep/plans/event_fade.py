@@ -34,10 +34,11 @@ def _candidates(kd: KernelData, listings: tuple[int, ...]) -> tuple[Legs, np.nda
         if k >= len(data.close):
             continue
         done = int(np.searchsorted(bench.close_ns, data.close_ns[k], side="left"))
-        ar = day0_abnormal_return(pd.Series(data.close[:k], index=data.sessions[:k]),
-                                  pd.Series(bench.close[:done], index=bench.sessions[:done]), data.sessions[day0])
-        if ar is None:
-            continue
+        move = day0_abnormal_return(data.symbol, pd.Series(data.close[:k], index=data.sessions[:k]), bench.symbol,
+                                    pd.Series(bench.close[:done], index=bench.sessions[:done]), data.sessions[day0])
+        if move.ar is None:
+            continue  # not a one-session return (a missing row): the strategy skips it too
+        ar = move.ar
         for name, value in (("li", li), ("j", k), ("cat", rows.catalyst[r]), ("key", f"{rows.catalyst[r]}@{data.symbol}"),
                             ("ar", ar), ("kind", rows.kind[r])):
             picked[name].append(value)
