@@ -112,7 +112,7 @@ def schedule_cmd(calendar: Path, fill_policy: FillPolicy, listings: tuple[str, .
     err = Console(stderr=True)
     err.print(f"wrote {len(schedule.rows)} row(s) to {', '.join(str(p) for p in written)}")
     for problem in schedule.problems:
-        err.print(f"[red]problem:[/red] {problem}")
+        err.print(f"problem: {problem}", style="red", markup=False, highlight=False)  # user text, not markup
     if schedule.problems:
         sys.exit(1)
 

@@ -55,7 +55,7 @@ def _print_study(console: Console, result: EventStudyResult) -> None:
                             caption="CAR in %; p t: residual t test, p plac: placebo, p sq: sample quantile, "
                                     "p rank: rank test; holm / BH: placebo p adjusted over all rows"))
     for r in t[t["problem"].astype(bool)].itertuples(index=False) if len(t) else ():
-        console.print(f"{r.catalyst_id} {r.listing} {r.window} {r.day0}: {r.problem}", highlight=False)
+        console.print(f"{r.catalyst_id} {r.listing} {r.window} {r.day0}: {r.problem}", highlight=False, markup=False)
     if len(result.joint):
         j = result.joint
         good = j[~j["problem"].astype(bool)]
@@ -65,7 +65,7 @@ def _print_study(console: Console, result: EventStudyResult) -> None:
                                 title="joint (both listings as one firm): mean t, matched placebo p, "
                                       "correlated Stouffer p"))
         for r in j[j["problem"].astype(bool)].itertuples(index=False):
-            console.print(f"{r.catalyst_id} {r.window}: {r.problem}", highlight=False)
+            console.print(f"{r.catalyst_id} {r.window}: {r.problem}", highlight=False, markup=False)
     if len(result.lead_lag):
         ll = result.lead_lag
         rows = [(r.catalyst_id, f"{r.leader} -> {r.lagger}", f"{r.lead_hours:+.1f}", _pct(r.leader_car),
@@ -74,7 +74,7 @@ def _print_study(console: Console, result: EventStudyResult) -> None:
         console.print(fit_table(console, LEADLAG_COLUMNS, rows,
                                 title="lead-lag: share of the leader's CAR the lagger still made at its first session"))
         for r in ll[~ll["leader"].astype(bool)].itertuples(index=False):
-            console.print(f"{r.catalyst_id}: {r.problem}", highlight=False)
+            console.print(f"{r.catalyst_id}: {r.problem}", highlight=False, markup=False)
     if result.problems:
         console.print(f"problems and notes ({len(result.problems)}):", highlight=False)
         for p in result.problems:

@@ -91,3 +91,19 @@ def test_report_refuses_a_folder_whose_marker_lists_a_missing_file(tmp_path: Pat
     (out / "trades.csv").unlink()
     code, stdout, err = cli(capsys, "report", str(out))
     assert code == 2 and "the run marker lists trades.csv, which is gone" in err and "wrote" not in stdout
+
+
+def test_notes_are_printed_without_rich_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from backtests import runner
+
+    real = runner.run_flags
+
+    def with_note(result, cfg):  # noqa: ANN001, ANN202 - a note as validation writes it
+        return [*real(result, cfg), {"kind": "check", "message": "open or close outside [low, high] on 2025-03-04"}]
+
+    monkeypatch.setattr(runner, "run_flags", with_note)
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = cli(capsys, "run", str(write_config(tmp_path)), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert "outside [low, high] on 2025-03-04" in out
