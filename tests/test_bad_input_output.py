@@ -107,3 +107,13 @@ def test_notes_are_printed_without_rich_markup(tmp_path: Path, capsys: pytest.Ca
     code, out, _ = cli(capsys, "run", str(write_config(tmp_path)), "--out", str(tmp_path / "out"))
     assert code == 0
     assert "outside [low, high] on 2025-03-04" in out
+
+
+def test_report_on_broken_files_writes_nothing_and_says_which(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert cli(capsys, "run", str(write_config(tmp_path)), "--out", str(out))[0] == 0
+    (out / "summary.json").write_text("{bad", encoding="utf-8")
+    code, stdout, err = cli(capsys, "report", str(out))
+    assert code == 2
+    assert "summary.json: not valid JSON (line 1, column 2" in err and "no tearsheet written" in err
+    assert "wrote" not in stdout and not (out / "tearsheet.html").exists()

@@ -21,6 +21,7 @@ from backtests.sweep.run import check_memory, remove_stale_tmp
 from backtests.sweep.space import SafeExpression, SweepSpaceError
 from backtests.sweep.store import ResultStore, StoreCorruptError
 from data_loaders.cache import CacheError, read_bars
+from test_sweep_resume import SWEEP  # backtrader engine, 2 workers: busy when the main process is killed
 from test_sweep_run import synthetic_config
 
 NAMES = ("hold_sessions", "stop_loss_pct")
@@ -81,17 +82,6 @@ def test_cache_metadata_that_is_not_json_is_a_cache_error(tmp_path: Path) -> Non
         read_bars(path)
 
 
-SWEEP = """
-[sweep]
-engine = "backtrader"   # slow on purpose: workers are busy when the main process is killed
-workers = 2
-chunk_size = 2
-pbo_blocks = 4
-[sweep.grid]
-hold_sessions = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-direction = ["long", "short"]
-stop_loss_pct = ["off", 0.03, 0.06]
-"""
 
 
 def _children(pid: int) -> list[int]:
