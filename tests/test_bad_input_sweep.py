@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from backtests.sweep.run import check_memory, remove_stale_tmp
+from backtests.sweep.guards import check_memory, remove_stale_tmp
 from backtests.sweep.space import SafeExpression, SweepSpaceError
 from backtests.sweep.store import ResultStore, StoreCorruptError
 from data_loaders.cache import CacheError, read_bars

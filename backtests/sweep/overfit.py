@@ -182,7 +182,7 @@ def _score(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
 
 
 TABLE_BYTES = 64_000_000  # subset-sum tables of CSCV; beyond this the half sums are products
-BATCH_BYTES = 8_000_000   # one split-batch x strategies array of CSCV
+BATCH_BYTES = 4_000_000   # one split-batch x strategies array of CSCV
 
 
 def _unique_rows(sums: np.ndarray, sqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from backtests.config import RunConfig
 from backtests.outdir import check_out_dir, seal, unseal
+from backtests.sweep.guards import check_memory, remove_stale_tmp
 from backtests.results import write_json
 from backtests.runner import load_catalyst_calendar
 from backtests.sweep import kernel
@@ -209,60 +210,6 @@ def check_disk(rows: int, row_bytes: int, folder: Path) -> None:
             f"a constraint, or random search ([sweep] search = \"random\", n = ...), or put --out on a larger disk")
 
 
-# Memory the main process holds per combination until the diagnostics (per-trial statistics
-# for DSR / CSCV / walk-forward, about 350 bytes) plus their working copies at the end.
-MEMORY_BYTES_PER_COMBINATION = 1_500
-MEMORY_SHARE = 0.5  # of the machine's available memory a sweep may plan to use
-
-
-def available_memory_bytes() -> int | None:
-    """Memory available to new allocations (Linux ``MemAvailable``; None when unknown)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def check_memory(rows: int, chunk_size: int) -> None:
-    """Refuse a sweep whose per-combination statistics would not fit in memory.
-
-    Raises
-    ------
-    SweepSpaceError
-        With the estimate, the memory available and how to shrink the sweep.
-    """
-    need = rows * MEMORY_BYTES_PER_COMBINATION + chunk_size * 64_000
-    free = available_memory_bytes()
-    if free is not None and need > MEMORY_SHARE * free:
-        raise SweepSpaceError(
-            f"the grid is too large for this machine's memory: {rows:,} combinations x ~"
-            f"{MEMORY_BYTES_PER_COMBINATION:,} bytes of statistics = {need / 1e9:,.1f} GB, but only "
-            f"{free / 1e9:,.1f} GB is available (a sweep may plan on {MEMORY_SHARE:.0%}); use fewer values, a "
-            f"constraint, or random search ([sweep] search = \"random\", n = ...)")
-
-
-def remove_stale_tmp(out_dir: Path) -> None:
-    """Remove ``.sweep.parquet.<pid>.tmp`` files left by sweeps that were killed."""
-    for tmp in Path(out_dir).glob(f".{TABLE_NAME}.*.tmp"):
-        pid = tmp.name.split(".")[-2]
-        if pid.isdigit() and int(pid) != os.getpid():
-            try:
-                os.kill(int(pid), 0)
-                continue  # a live sweep is writing it
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue
-        tmp.unlink(missing_ok=True)
-
-
 def _normalise_space(space: Space | Mapping[str, Sequence[Any]]) -> Space:
     if isinstance(space, RandomSearch):
         return space
@@ -330,7 +277,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     max_inflight = 2 * max(runner.workers, 1)
     # every worker gets work: no chunk larger than combinations / workers
     task_size = max(1, min(spec.chunk_size, -(-total // max(runner.workers, 1))))
-    trials_log = TrialLog()
+    trials_log = TrialLog(capacity=total)  # allocated once: no per-chunk copies to merge
     engines: collections.Counter[str] = collections.Counter()
     reasons: collections.Counter[str] = collections.Counter()
     computed_rows = reused_rows = trials = drawn = 0

@@ -45,7 +45,7 @@ def _series(store: ResultStore, key: str) -> np.ndarray:
 
 def _best(table_path: Path, log: TrialLog, top: int) -> list[dict[str, Any]]:
     """The ``top`` rows by the ranking metric (ties: lower combo_id first)."""
-    ranked = np.concatenate(log.metric)
+    ranked = log.column("metric")
     order = np.lexsort((np.arange(len(ranked)), -ranked))
     top_ids = [int(i) for i in order[:top]]
     cols = ["combo_id", "params", "engine", "key", *ROW_METRICS]

@@ -10,7 +10,7 @@ a row's numbers do not depend on which chunk it was computed in. A sweep keeps t
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,19 +67,37 @@ def row_stats(returns: np.ndarray, spec: StatsSpec) -> RowStats:
                     prints=prints)
 
 
-@dataclass
 class TrialLog:
-    """Row stats of every trial, in ``combo_id`` order, plus the ranking metric."""
+    """Row stats of every trial, in ``combo_id`` order, plus the ranking metric.
 
-    metric: list[np.ndarray] = field(default_factory=list)
-    stats: list[RowStats] = field(default_factory=list)
+    Stored in arrays allocated once for ``capacity`` trials (grown by doubling beyond it), so
+    the diagnostics read views and never hold a second copy of the log.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = max(1, int(capacity))
+        self._cols: dict[str, np.ndarray] = {}
+        self._n = 0
 
     def add(self, stats: RowStats, metric: np.ndarray) -> None:
-        self.stats.append(stats)
-        self.metric.append(metric)
+        k = len(metric)
+        fields = {name: getattr(stats, name) for name in RowStats.__dataclass_fields__}
+        fields["metric"] = np.asarray(metric, dtype=float)
+        if not self._cols:
+            self._cols = {name: np.empty((self._capacity, *v.shape[1:]), dtype=v.dtype) for name, v in fields.items()}
+        if self._n + k > len(self._cols["metric"]):
+            size = max(2 * len(self._cols["metric"]), self._n + k)
+            for name, col in self._cols.items():
+                grown = np.empty((size, *col.shape[1:]), dtype=col.dtype)
+                grown[:self._n] = col[:self._n]
+                self._cols[name] = grown
+        for name, v in fields.items():
+            self._cols[name][self._n:self._n + k] = v
+        self._n += k
 
     def column(self, name: str) -> np.ndarray:
-        return np.concatenate([getattr(s, name) for s in self.stats])
+        """Every trial's ``name`` (``metric`` included), in order: a view, not a copy."""
+        return self._cols[name][:self._n] if self._cols else np.empty(0)
 
     def distinct(self) -> int:
-        return len(np.unique(self.column("prints"), axis=0)) if self.stats else 0  # O(N) arrays, no tuples
+        return len(np.unique(self.column("prints"), axis=0)) if self._n else 0  # O(N) arrays, no tuples
