@@ -99,9 +99,10 @@ def normalise_bars(
         for i in np.flatnonzero((num.isna() | ~(num > 0) | ~np.isfinite(num)).to_numpy()):
             if pd.isna(df["date"].iloc[i]):
                 continue
+            infinite = " (not finite)" if np.isinf(num.iloc[i]) else ""
             problems.append(
                 f"{row_label(i)} ({df['date'].iloc[i]:%Y-%m-%d}): {col} = {df[col].iloc[i]!r} "
-                f"is not a positive finite price; correct or delete the row (gaps are reported, not filled)"
+                f"is not a positive price{infinite}; correct or delete the row (gaps are reported, not filled)"
             )
         df[col] = num.astype(float)
     volume = pd.to_numeric(df["volume"], errors="coerce") if "volume" in df.columns else \

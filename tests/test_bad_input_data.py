@@ -54,7 +54,7 @@ def test_inf_price_and_text_volume_are_refused_with_the_line(tmp_path: Path) -> 
         CsvFolderSource(tmp_path).daily_bars("9988.HK")
     text = str(exc.value)
     assert "9988.HK.csv" in text
-    assert "line 2 (2025-02-03): close = 'inf' is not a positive finite price" in text
+    assert "line 2 (2025-02-03): close = 'inf' is not a positive price (not finite)" in text
     assert "line 2: volume = 'lots' is not a finite number" in text and "line 3" not in text  # empty = unknown
 
 
