@@ -32,7 +32,10 @@ def test_study_on_the_alibaba_calendar_and_real_prices(prices_dir: Path, tmp_pat
     table = pd.read_csv(tmp_path / "event_study.csv", keep_default_na=False, na_values=[""])
     assert len(table) == 10 * 2 * 5 and (table["problem"].isna()).all()
     assert set(table["benchmark"]) == {"HSTECH", "KWEB"}
-    assert (table["n_placebo_draws"] == 10_000).all()
+    # placebo p-values enumerate the distinct eligible sessions (issue 13), no draws
+    assert (table["n_placebo_draws"] == table["n_placebo_sessions"]).all()
+    assert (table["p_placebo"] >= table["p_placebo_floor"]).all()
+    assert "PRIMARY FAMILY (pre-specified): joint_placebo on [0,+1]" in out
     doc = json.loads((tmp_path / "event_study.json").read_text())
     assert doc["meta"]["benchmarks"] == {"9988.HK": "HSTECH", "BABA": "KWEB"}
     assert len(doc["paths"]) == 10 * 2 * 16 and len(doc["lead_lag"]) == 10

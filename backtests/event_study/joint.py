@@ -1,7 +1,11 @@
 """Results across listings (the firm) and across catalysts (pooled sign test).
 
 See :mod:`backtests.event_study.inference` for why the two listings are combined through
-matched placebo instants rather than as independent evidence.
+matched placebo instants rather than as independent evidence. Every window is here
+(exploratory, uncorrected); the pre-specified primary family, with Holm and BH over it, is
+:mod:`backtests.event_study.primary`. The joint placebo p-value enumerates the distinct
+eligible matched instants (``n_placebo_instants``); ``p_joint_placebo_holm``/``_bh`` are
+filled only on the rows that are the primary family.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import numpy as np
 import pandas as pd
 
 from backtests.event_study import inference
-from backtests.event_study.listing import ListingRun, placebo_rng
+from backtests.event_study.listing import ListingRun
 from backtests.event_study.models import estimation_residuals
+from backtests.event_study.primary import distinct_matched
 from backtests.event_study.spec import EventStudySpec, window_label
 
 JOINT_COLUMNS: tuple[str, ...] = (
     "catalyst_id", "listings", "window", "t_mean", "car_mean", "same_sign", "p_joint_placebo",
     "z_stouffer_corr", "p_stouffer_corr", "rho", "n_placebo_draws", "n_placebo_instants",
-    "p_joint_placebo_holm", "p_joint_placebo_bh", "problem",
+    "p_joint_placebo_holm", "p_joint_placebo_bh", "problem", "p_joint_placebo_floor", "family", "overlaps",
 )
 POOLED_COLUMNS: tuple[str, ...] = (
     "listing", "window", "n_catalysts", "n_positive", "p_positive_est", "p_sign", "note",
@@ -27,10 +32,11 @@ POOLED_COLUMNS: tuple[str, ...] = (
 
 
 def joint_table(runs: dict[str, ListingRun], rows: Mapping[tuple[str, str, str], dict], spec: EventStudySpec,
-                seed: int, order: list[str]) -> pd.DataFrame:
+                order: list[str]) -> pd.DataFrame:
     """One row per catalyst on two or more listings x window (:data:`JOINT_COLUMNS`).
 
-    ``rows`` maps ``(catalyst_id, listing, window label)`` to that listing's table row.
+    ``rows`` maps ``(catalyst_id, listing, window label)`` to that listing's table row; the
+    statistic is the mean of the listings' closure-adjusted ``t_adj``.
     """
     out: list[dict] = []
     for cid in order:
@@ -38,63 +44,40 @@ def joint_table(runs: dict[str, ListingRun], rows: Mapping[tuple[str, str, str],
         if len(members) < 2:
             continue
         usable = [s for s in members if runs[s].design is not None and runs[s].eligible is not None]
-        instants, taus = matched_instants(runs, usable)
-        ok = np.ones(len(instants), dtype=bool)
-        for s in usable:
-            ok &= runs[s].eligible[taus[s]]  # type: ignore[index]
-        eligible = np.flatnonzero(ok)
-        draws = eligible[placebo_rng(seed, cid, "joint").integers(0, len(eligible), spec.placebo_draws)] \
-            if len(eligible) >= spec.min_placebo_sessions else np.empty(0, dtype=np.int64)
+        taus = distinct_matched(runs, usable, {s: runs[s].eligible for s in usable}) if len(usable) == len(members) \
+            else {s: np.empty(0, dtype=np.int64) for s in members}
+        n = len(taus[members[0]])
+        enough = n >= spec.min_placebo_sessions
         for w in spec.windows:
             label = window_label(w)
             row = {"catalyst_id": cid, "listings": ",".join(members), "window": label,
                    **dict.fromkeys(("t_mean", "car_mean", "p_joint_placebo", "z_stouffer_corr",
-                                    "p_stouffer_corr", "rho"), np.nan),
-                   "same_sign": False, "n_placebo_draws": 0, "n_placebo_instants": int(len(eligible)),
-                   "problem": ""}
+                                    "p_stouffer_corr", "rho", "p_joint_placebo_holm", "p_joint_placebo_bh"), np.nan),
+                   "same_sign": False, "n_placebo_draws": 0, "n_placebo_instants": int(n),
+                   "p_joint_placebo_floor": 1.0 / (1 + n), "family": "exploratory", "problem": "",
+                   "overlaps": ",".join(sorted({o for s in members for o in rows[(cid, s, label)]["overlaps"].split(",")
+                                                if o}))}
             mine = [rows[(cid, s, label)] for s in members]
             failed = [f"{r['listing']}: {r['problem']}" for r in mine if r["problem"]]
             if failed:
                 row["problem"] = "needs every listing's row; " + " | ".join(failed)
                 out.append(row)
                 continue
-            t = np.array([r["t_stat"] for r in mine], dtype=float)
+            t = np.array([r["t_adj"] for r in mine], dtype=float)
             row.update({"t_mean": float(t.mean()), "car_mean": float(np.mean([r["car"] for r in mine])),
                         "same_sign": bool(np.all(np.sign(t) == np.sign(t[0])))})
-            if len(draws):
+            if enough:
                 null = np.column_stack([runs[s].placebo_t[w][taus[s]] for s in members])
-                row["p_joint_placebo"] = inference.placebo_pvalue(float(t.mean()), null[draws].mean(axis=1))
-                row["n_placebo_draws"] = spec.placebo_draws
-                rho = np.corrcoef(null[eligible], rowvar=False)
+                row["p_joint_placebo"] = inference.placebo_pvalue(float(t.mean()), null.mean(axis=1))
+                row["n_placebo_draws"] = n
+                rho = np.corrcoef(null, rowvar=False)
                 row["rho"] = float(np.mean(rho[np.triu_indices(len(members), 1)]))
                 row["z_stouffer_corr"], row["p_stouffer_corr"] = inference.correlated_stouffer(t, rho)
             else:
-                row["problem"] = (f"only {len(eligible)} matched placebo instant(s) (< min_placebo_sessions = "
+                row["problem"] = (f"only {n} distinct matched placebo instant(s) (< min_placebo_sessions = "
                                   f"{spec.min_placebo_sessions}); no joint p-value")
             out.append(row)
-    joint = pd.DataFrame(out, columns=list(JOINT_COLUMNS))
-    if len(joint):
-        p = joint["p_joint_placebo"].to_numpy(float)
-        joint["p_joint_placebo_holm"] = inference.adjust_pvalues(p, "holm")
-        joint["p_joint_placebo_bh"] = inference.adjust_pvalues(p, "fdr_bh")
-    return joint
-
-
-def matched_instants(runs: dict[str, ListingRun], members: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Placebo news instants (just after every session close of the members) and each
-    listing's day 0 for them: the first session closing strictly after the instant —
-    the schedule's reaction-session rule."""
-    if not members:
-        return np.empty(0, dtype=np.int64), {}
-    closes = {s: runs[s].design.listing.closes_ns for s in members}  # type: ignore[union-attr]
-    instants = np.unique(np.concatenate(list(closes.values())))
-    taus: dict[str, np.ndarray] = {}
-    keep = np.ones(len(instants), dtype=bool)
-    for s, listing_closes in closes.items():
-        tau = np.searchsorted(listing_closes, instants, side="right")
-        keep &= tau < len(listing_closes)
-        taus[s] = tau
-    return instants[keep], {s: tau[keep] for s, tau in taus.items()}
+    return pd.DataFrame(out, columns=list(JOINT_COLUMNS))
 
 
 def pooled_sign_tests(runs: dict[str, ListingRun], rows: Mapping[tuple[str, str, str], dict],

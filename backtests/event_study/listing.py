@@ -4,6 +4,11 @@
 catalyst's estimation window (masking the *other* catalysts' spans and missing data),
 computes abnormal returns on the span around each day 0, and runs the same estimator with
 every session as day 0 (masking *all* catalysts' spans) for the placebo distribution.
+
+Diagnostics computed alongside: a post-event fit (the same model on the ``estimation_sessions``
+after the span, other catalysts masked) for the beta-stability check, and, when
+``spec.ewma_lambda > 0``, the EWMA volatility of the prediction errors up to the start of
+the span for the conditional-volatility standardisation of day-0 abnormal returns.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from backtests.event_study.models import Fits, WindowStats, event_paths, fit_windows, gather, window_stats
+from backtests.event_study.models import Fits, Paths, WindowStats, event_paths, fit_windows, gather, window_stats
 from backtests.event_study.returns import Design, DesignError, build_design, session_returns
 from backtests.event_study.spec import EventStudySpec, Window, window_label
 from data_loaders.calendars import exchange_calendar
@@ -72,9 +77,18 @@ class ListingRun:
     fits: Fits | None = None
     ar: np.ndarray | None = None                      # (n_events, R) event abnormal returns
     stats: dict[Window, WindowStats] = field(default_factory=dict)
-    placebo_t: dict[Window, np.ndarray] = field(default_factory=dict)   # (N,) t at every day 0
+    placebo_t: dict[Window, np.ndarray] = field(default_factory=dict)   # (N,) t_adj at every day 0
+    placebo_car: dict[Window, np.ndarray] = field(default_factory=dict)  # (N,) CAR / sqrt(scale)
     eligible: np.ndarray | None = None                # (N,) placebo day 0 allowed
     placebo_std_path: np.ndarray | None = None        # (N, R) cum AR / sigma
+    scale: np.ndarray | None = None                   # (N,) closure variance scale per session
+    zone: np.ndarray | None = None                    # (N,) how many catalysts' spans cover a session
+    weights: np.ndarray | None = None                 # (n_events, N) estimation sessions of each catalyst
+    placebo_fits: Fits | None = None                  # fits with every session as day 0
+    post_fits: Fits | None = None                     # (n_events) fits on the sessions after the span
+    post_stats: dict[Window, WindowStats] = field(default_factory=dict)
+    ewma_sigma: np.ndarray | None = None              # (n_events,) EWMA sigma before the span
+    placebo_ewma_z: np.ndarray | None = None          # (N,) day-0 AR / EWMA sigma at every day 0
 
     @property
     def sessions(self) -> pd.DatetimeIndex:
@@ -90,8 +104,47 @@ def calendar_positions(code: str, origin: pd.Timestamp, days: Sequence[pd.Timest
     return [None if loc < 0 else int(loc - base) for loc in locs]
 
 
+def closure_scale(closes_ns: np.ndarray, firm_closes_ns: np.ndarray | None) -> np.ndarray:
+    """Variance scale of each session: the firm's sessions it spans over a normal session's.
+
+    ``firm_closes_ns`` are the close instants of every listing of the firm (the union of
+    their clocks). A session's count is the number of those closes in ``(previous close,
+    close]``; the scale is ``max(1, count / median count)``: 9988.HK on 2025-02-03, after
+    Lunar New Year while BABA traded four sessions, spans 5 closes against a normal 2, so
+    2.5. Never below 1 (a session is not made quieter). Without other listings: all 1.
+    """
+    n = len(closes_ns)
+    if firm_closes_ns is None or n < 2:
+        return np.ones(n)
+    firm = np.unique(np.asarray(firm_closes_ns, dtype=np.int64))
+    counts = np.searchsorted(firm, closes_ns[1:], side="right") - np.searchsorted(firm, closes_ns[:-1], side="right")
+    typical = float(np.median(counts)) if len(counts) else 1.0
+    return np.r_[1.0, np.maximum(1.0, counts / max(typical, 1.0))]
+
+
+def ewma_sigma(design: Design, weights: np.ndarray, fits: Fits, day0: np.ndarray, spec: EventStudySpec) -> np.ndarray:
+    """EWMA sigma of the prediction errors of each fit on ``[d0 - gap - L, d0 + span[0] - 1]``
+    (the estimation window and the gap up to the span; age 0 = the last of them), weights
+    ``lambda^age`` normalised over the usable sessions (``weights``: shared or per fit)."""
+    lam = spec.ewma_lambda
+    length = spec.gap_sessions + spec.estimation_sessions + spec.span[0]
+    starts = np.asarray(day0, dtype=np.int64) - spec.gap_sessions - spec.estimation_sessions
+    yb, ok = gather(design.y, starts, length, design.valid)
+    Xb, _ = gather(design.X, starts, length, design.valid)
+    idx = np.clip(starts[:, None] + np.arange(length), 0, max(len(design.y) - 1, 0))
+    w = weights.astype(bool)
+    ok &= w[idx] if w.ndim == 1 else np.take_along_axis(w, idx, axis=1)
+    resid = yb - np.einsum("mlk,mk->ml", Xb, np.nan_to_num(fits.theta))
+    decay = lam ** np.arange(length - 1, -1, -1, dtype=float)
+    wt = np.where(ok, decay, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (wt * np.where(ok, resid, 0.0) ** 2).sum(axis=1) / wt.sum(axis=1)
+    return np.where(fits.ok & (ok.sum(axis=1) >= spec.min_estimation_sessions), np.sqrt(var), np.nan)
+
+
 def analyse_listing(symbol: str, bars: DailyBars | None, bench: DailyBars | None,
-                    events: list[ScheduledEvent], spec: EventStudySpec) -> ListingRun:
+                    events: list[ScheduledEvent], spec: EventStudySpec,
+                    firm_closes_ns: np.ndarray | None = None) -> ListingRun:
     """Fits, abnormal returns and placebo statistics of ``symbol`` (see module doc).
 
     Parameters
@@ -104,6 +157,9 @@ def analyse_listing(symbol: str, bars: DailyBars | None, bench: DailyBars | None
         The catalysts scheduled on it.
     spec
         Windows, estimation design, model.
+    firm_closes_ns
+        Close instants (UTC ns) of all the firm's listings in the study, for the closure
+        variance scale (:func:`closure_scale`); ``None``: no scaling.
 
     Returns
     -------
@@ -152,6 +208,8 @@ def analyse_listing(symbol: str, bars: DailyBars | None, bench: DailyBars | None
                             f"({sessions[0]:%Y-%m-%d} to {sessions[-1]:%Y-%m-%d}); load prices that cover it")
 
     valid = design.valid
+    scale = closure_scale(listing.closes_ns, firm_closes_ns)
+    run.scale, run.zone = scale, zone
     live = [c for c in calcs.values() if not c.problem]
     if live:
         own = np.zeros((len(live), n_sessions), dtype=np.int64)
@@ -162,9 +220,16 @@ def analyse_listing(symbol: str, bars: DailyBars | None, bench: DailyBars | None
         weights = valid[None, :] & ~others
         day0 = np.array([c.pos for c in live])
         fits = fit_windows(design.y, design.X, weights, day0 - gap, est_len, spec.min_estimation_sessions)
-        paths = event_paths(design.y, design.X, valid, day0, span, fits)
-        run.fits, run.ar = fits, paths.ar
+        paths = event_paths(design.y, design.X, valid, day0, span, fits, scale)
+        run.fits, run.ar, run.weights = fits, paths.ar, weights
         run.stats = {w: window_stats(paths, fits, span, w) for w in (*spec.windows, (0, spec.leadlag_horizon))}
+        post = fit_windows(design.y, design.X, weights, day0 + span[1] + 1 + est_len, est_len,
+                           spec.min_estimation_sessions)
+        post_paths = event_paths(design.y, design.X, valid, day0, span, post, scale)
+        run.post_fits = post
+        run.post_stats = {w: window_stats(post_paths, post, span, w) for w in spec.windows}
+        if spec.ewma_lambda > 0:
+            run.ewma_sigma = ewma_sigma(design, weights, fits, day0, spec)
         for i, c in enumerate(live):
             est = np.arange(day0[i] - gap - est_len, day0[i] - gap)
             inside = (est >= 0) & (est < n_sessions)
@@ -192,14 +257,27 @@ def analyse_listing(symbol: str, bars: DailyBars | None, bench: DailyBars | None
     every = np.arange(n_sessions)
     free = valid & (zone == 0)
     pfits = fit_windows(design.y, design.X, free, every - gap, est_len, spec.min_estimation_sessions)
-    ppaths = event_paths(design.y, design.X, valid, every, span, pfits)
-    clear, _ = gather((zone == 0).astype(float), every + span[0], span_len)
-    run.eligible = ppaths.ok.all(axis=1) & pfits.ok & (clear.sum(axis=1) == span_len)
+    ppaths = event_paths(design.y, design.X, valid, every, span, pfits, scale)
+    run.placebo_fits = pfits
+    run.eligible = placebo_eligible(run, ppaths, pfits, span)
     for w in spec.windows:
-        run.placebo_t[w] = window_stats(ppaths, pfits, span, w).t
+        ws = window_stats(ppaths, pfits, span, w)
+        run.placebo_t[w] = ws.t_adj
+        run.placebo_car[w] = ws.car / np.sqrt(ws.scale)
     with np.errstate(invalid="ignore"):
         run.placebo_std_path = np.cumsum(ppaths.ar, axis=1) / np.sqrt(pfits.sigma2)[:, None]
+        if spec.ewma_lambda > 0:
+            run.placebo_ewma_z = ppaths.ar[:, -span[0]] / ewma_sigma(design, free, pfits, every, spec)
     return run
+
+
+def placebo_eligible(run: ListingRun, ppaths: Paths, pfits: Fits, span: Window) -> np.ndarray:
+    """Sessions that may serve as a placebo day 0 for windows inside ``span``: complete
+    data over the span, a usable fit, and no catalyst's span touching it."""
+    assert run.zone is not None
+    span_len = span[1] - span[0] + 1
+    clear, _ = gather((run.zone == 0).astype(float), np.arange(len(run.zone)) + span[0], span_len)
+    return ppaths.ok.all(axis=1) & pfits.ok & (clear.sum(axis=1) == span_len)
 
 
 def fit_params(run: ListingRun, i: int) -> dict[str, float]:

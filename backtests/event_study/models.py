@@ -14,6 +14,15 @@ from the window sums ``S = sum w z z'`` of ``z = (X, y)``:
 
 The same functions serve the catalysts (one day 0 each, own mask) and the placebo (every
 session as day 0), so the placebo statistic is computed exactly as the real one.
+
+Closure-adjusted variance: a session that follows a closure of the listing's market while
+the firm traded elsewhere (9988.HK on the first session after Lunar New Year, while BABA
+traded in New York) carries several sessions of firm news. With ``scale_t`` the number of
+the firm's sessions it spans relative to a normal one (see
+:func:`backtests.event_study.listing.closure_scale`), the adjusted prediction-error
+variance is ``sigma^2 (sum_t scale_t + v' Sxx^-1 v)``; ``t_adj = CAR / se_adj`` equals
+``t`` when no such session is in the window. The textbook ``se``/``t`` are kept as they
+are (they match the dummy-variable regression exactly).
 """
 
 from __future__ import annotations
@@ -154,33 +163,45 @@ class Paths:
         ``(m, R, k)`` regressors on those days (0 where unusable).
     ok
         ``(m, R)`` day usable.
+    scale
+        ``(m, R)`` closure variance scale of each day (1 = a normal session).
     """
 
     ar: np.ndarray
     X: np.ndarray
     ok: np.ndarray
+    scale: np.ndarray
 
 
 def event_paths(y: np.ndarray, X: np.ndarray, valid: np.ndarray, day0: np.ndarray,
-                span: tuple[int, int], fits: Fits) -> Paths:
-    """Abnormal returns ``y - X theta`` on days ``span`` around each ``day0``."""
+                span: tuple[int, int], fits: Fits, scale: np.ndarray | None = None) -> Paths:
+    """Abnormal returns ``y - X theta`` on days ``span`` around each ``day0`` (``scale``:
+    per-session closure variance scale, default 1)."""
     length = span[1] - span[0] + 1
     starts = np.asarray(day0, dtype=np.int64) + span[0]
     yb, ok = gather(y, starts, length, valid)
     Xb, _ = gather(X, starts, length, valid)
+    sb, _ = gather(np.ones(len(y)) if scale is None else scale, starts, length)
     ar = yb - np.einsum("mrk,mk->mr", Xb, np.nan_to_num(fits.theta))
     ar = np.where(ok & fits.ok[:, None], ar, np.nan)
-    return Paths(ar=ar, X=Xb, ok=ok)
+    return Paths(ar=ar, X=Xb, ok=ok, scale=np.where(ok, sb, 1.0))
 
 
 @dataclass(frozen=True, kw_only=True)
 class WindowStats:
-    """CAR and its estimation-residual t statistic for one window, per day 0 (arrays ``(m,)``)."""
+    """CAR and its estimation-residual t statistic for one window, per day 0 (arrays ``(m,)``).
+
+    ``scale`` is the mean closure variance scale of the window's days, ``se_adj``/``t_adj``
+    the closure-adjusted standard error and t (equal to ``se``/``t`` when ``scale == 1``).
+    """
 
     car: np.ndarray
     se: np.ndarray
     t: np.ndarray
     complete: np.ndarray
+    scale: np.ndarray
+    se_adj: np.ndarray
+    t_adj: np.ndarray
 
 
 def window_stats(paths: Paths, fits: Fits, span: tuple[int, int], window: tuple[int, int]) -> WindowStats:
@@ -191,10 +212,18 @@ def window_stats(paths: Paths, fits: Fits, span: tuple[int, int], window: tuple[
     car = np.where(complete, np.nan_to_num(paths.ar[:, lo:hi]).sum(axis=1), np.nan)
     v = paths.X[:, lo:hi, :].sum(axis=1)
     quad = np.einsum("mk,mkl,ml->m", v, np.nan_to_num(fits.sxx_inv), v) if v.shape[1] else np.zeros(len(car))
+    total = paths.scale[:, lo:hi].sum(axis=1)
     with np.errstate(invalid="ignore"):
         se = np.where(complete, np.sqrt(fits.sigma2 * (length + quad)), np.nan)
         t = car / se
-    return WindowStats(car=car, se=se, t=t, complete=complete)
+        se_adj = np.where(complete, np.sqrt(fits.sigma2 * (total + quad)), np.nan)
+        t_adj = car / se_adj
+    return WindowStats(car=car, se=se, t=t, complete=complete, scale=total / length, se_adj=se_adj, t_adj=t_adj)
+
+
+def take_fit(fits: Fits, rows: np.ndarray) -> Fits:
+    """The fits of ``rows`` only (same fields, first axis indexed)."""
+    return Fits(**{name: getattr(fits, name)[rows] for name in Fits.__dataclass_fields__})
 
 
 def estimation_residuals(y: np.ndarray, X: np.ndarray, fits: Fits, i: int) -> np.ndarray:

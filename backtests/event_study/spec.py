@@ -15,6 +15,9 @@ from data_loaders.errors import UserError
 ReturnModel = Literal["market", "market_adjusted", "constant_mean"]
 RETURN_MODELS: tuple[ReturnModel, ...] = ("market", "market_adjusted", "constant_mean")
 
+PrimaryTest = Literal["joint_placebo", "placebo"]
+PRIMARY_TESTS: tuple[PrimaryTest, ...] = ("joint_placebo", "placebo")
+
 CrossClock = Literal["dimson", "last_close", "next_close"]
 CROSS_CLOCKS: tuple[CrossClock, ...] = ("dimson", "last_close", "next_close")
 
@@ -66,12 +69,27 @@ class EventStudySpec:
         uses the benchmark's last close at or before the listing's close; ``next_close``
         the benchmark's first close at or after it.
     placebo_draws
-        Placebo day-0 draws from non-event sessions per catalyst x listing (and for the
-        joint two-listing test).
+        Kept for older configs; no longer used: placebo p-values enumerate every distinct
+        eligible session exactly (random draws from them only added Monte-Carlo noise and
+        hid the floor ``1 / (1 + n_placebo_sessions)``).
     min_placebo_sessions
         Fewest distinct eligible placebo sessions for a placebo p-value.
     leadlag_horizon
         Lead-lag CARs run over ``[0, leadlag_horizon]`` of each listing's clock.
+    primary_window, primary_test
+        The pre-specified primary family: one test per catalyst x firm on
+        ``primary_window`` (one of ``windows``; default ``(0, 1)`` when it is one of them,
+        else the first window), by ``primary_test``:
+        ``joint_placebo`` (the firm-level matched placebo over all its listings; a catalyst
+        on one listing uses that listing's placebo) or ``placebo`` (one per catalyst x
+        listing). Holm and BH run over this family only; every other p-value is
+        exploratory and uncorrected.
+    episodes
+        Merge catalysts whose primary windows overlap on some listing into one episode
+        tested once (window from the first day 0 + start to the last day 0 + end).
+    ewma_lambda
+        Decay of the EWMA volatility used to standardise day-0 abnormal returns
+        (``0`` = off; 0.94 is RiskMetrics' daily value); must be in ``[0, 1)``.
 
     Raises
     ------
@@ -88,6 +106,10 @@ class EventStudySpec:
     placebo_draws: int = 10_000
     min_placebo_sessions: int = 50
     leadlag_horizon: int = 1
+    primary_window: Window | None = None
+    primary_test: PrimaryTest = "joint_placebo"
+    episodes: bool = False
+    ewma_lambda: float = 0.0
 
     def __post_init__(self) -> None:
         windows = tuple(self.windows)
@@ -145,6 +167,30 @@ class EventStudySpec:
             raise EventStudySpecError(f"min_placebo_sessions = {self.min_placebo_sessions} must be >= 1")
         if self.leadlag_horizon < 0:
             raise EventStudySpecError(f"leadlag_horizon = {self.leadlag_horizon} must be >= 0")
+        if self.primary_window is None:
+            object.__setattr__(self, "primary_window", (0, 1) if (0, 1) in clean else clean[0])
+        try:
+            primary = tuple(int(v) for v in self.primary_window)  # type: ignore[union-attr]
+            ok = len(primary) == 2 and all(float(v) == int(v) for v in self.primary_window)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise EventStudySpecError(f"primary_window = {self.primary_window!r} is not a pair of whole numbers; "
+                                      f"write it as [start, end], e.g. [0, 1]")
+        if primary not in clean:
+            raise EventStudySpecError(
+                f"primary_window = [{primary[0]}, {primary[1]}] is not one of windows "
+                f"{[list(w) for w in clean]}; add it to windows or pick one of them")
+        object.__setattr__(self, "primary_window", primary)
+        if self.primary_test not in PRIMARY_TESTS:
+            raise EventStudySpecError(
+                f"primary_test = {self.primary_test!r}; choose one of {', '.join(PRIMARY_TESTS)}")
+        if not isinstance(self.episodes, bool):
+            raise EventStudySpecError(f"episodes = {self.episodes!r} must be true or false")
+        if isinstance(self.ewma_lambda, bool) or not isinstance(self.ewma_lambda, (int, float)) \
+                or not 0.0 <= self.ewma_lambda < 1.0:
+            raise EventStudySpecError(f"ewma_lambda = {self.ewma_lambda!r} must be a number in [0, 1) "
+                                      f"(0 = off, 0.94 = RiskMetrics daily)")
 
     @property
     def span(self) -> Window:

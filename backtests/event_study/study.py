@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from backtests.event_study import inference
+from backtests.event_study.diagnostics import diagnostics
 from backtests.event_study.joint import joint_table, pooled_sign_tests
 from backtests.event_study.leadlag import lead_lag_table
 from backtests.event_study.listing import PARAM_COLUMNS, ListingRun, ScheduledEvent, analyse_listing, fit_params, \
-    placebo_rng, window_problem
+    window_problem
 from backtests.event_study.models import estimation_residuals
+from backtests.event_study.primary import PRIMARY_COLUMNS, overlapping, primary_table
+from backtests.event_study.returns import session_returns
 from backtests.event_study.spec import BAND_QUANTILES, EventStudySpec, window_label
 from data_loaders.errors import UserError
 from data_loaders.registry import active_registry
@@ -43,7 +47,22 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "n_placebo_draws", "n_placebo_sessions", "n_est", "n_est_masked", "n_est_missing", "n_est_outside",
     "est_start", "est_end", "alpha", "beta", "beta_lag", "beta_0", "beta_lead", "sigma",
     "synthetic", "problem", "notes",
+    # added by the inference review (issue 13); older columns keep their names and meaning
+    # except p_sq (now out-of-sample) and the *_holm/*_bh columns (primary family only)
+    "t_adj", "variance_scale", "p_placebo_floor", "family", "overlaps",
+    "car_ci_lo_placebo", "car_ci_hi_placebo", "car_ci_lo_t", "car_ci_hi_t",
+    "beta_post", "car_post_beta", "n_post", "ewma_sigma", "ar_day0_ewma_z", "p_ewma_placebo",
 )
+#: What each p-value column is (also in the JSON meta).
+P_LABELS: dict[str, str] = {
+    "p_placebo": "placebo: exact permutation over distinct eligible sessions of t_adj; exploratory unless primary",
+    "p_sq": "sample quantile of out-of-sample placebo CARs (each from a model estimated without it); exploratory",
+    "p_rank": "rank test of window ARs vs estimation residuals; exploratory (not size-checked across windows)",
+    "p_t": "parametric (Student t, normal iid errors assumed); exploratory, never the headline",
+    "p_ewma_placebo": "day-0 AR / EWMA sigma against the same at every placebo session; exploratory",
+    "p_stouffer_corr": "parametric (correlated Stouffer, normal); exploratory, never the headline",
+    "p_joint_placebo": "firm-level matched placebo (exact over distinct instants); primary on the primary window",
+}
 _BAND_NAMES = tuple(f"band_q{round(q * 1000):03d}" for q in BAND_QUANTILES)
 PATH_COLUMNS: tuple[str, ...] = ("catalyst_id", "listing", "rel_day", "session", "ar", "car", *_BAND_NAMES)
 
@@ -62,6 +81,9 @@ class EventStudyResult:
         One row per catalyst x listing x window, columns :data:`TABLE_COLUMNS`. Returns,
         ARs, CARs, ``car_se`` and ``sigma`` are fractions (0.01 = 1 %); ``day0`` and
         ``est_*`` are session labels; a failed row has NaN statistics and a ``problem``.
+    primary
+        The pre-specified primary family (:data:`.primary.PRIMARY_COLUMNS`): one test per
+        catalyst x firm on ``spec.primary_window``, with Holm and BH over it — the headline.
     joint
         One row per catalyst x window for catalysts on two or more listings
         (:data:`.joint.JOINT_COLUMNS`): the firm-level result (see :mod:`.inference`).
@@ -94,6 +116,7 @@ class EventStudyResult:
     seed: int
     meta: dict = field(default_factory=dict)
     cross_section: Optional["CrossSectionResult"] = None
+    primary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PRIMARY_COLUMNS)))
 
     @property
     def synthetic(self) -> bool:
@@ -132,7 +155,7 @@ def schedule_events(schedule: EventSchedule | pd.DataFrame) -> tuple[list[Schedu
     return rows, []
 
 
-def _table_rows(run: ListingRun, spec: EventStudySpec, seed: int, synthetic: bool,
+def _table_rows(run: ListingRun, spec: EventStudySpec, synthetic: bool,
                 order: list[str]) -> tuple[list[dict], list[dict], list[str]]:
     """Table rows, path rows and problem lines of one listing, catalysts in ``order``."""
     rows: list[dict] = []
@@ -160,6 +183,8 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, seed: int, synthetic: boo
             **dict.fromkeys(("n_est", "n_est_masked", "n_est_missing", "n_est_outside", "df"), 0),
             "est_start": "", "est_end": "", **dict.fromkeys(PARAM_COLUMNS, np.nan), "sigma": np.nan,
             "n_placebo_draws": 0, "n_placebo_sessions": int(len(eligible_idx)),
+            "p_placebo_floor": 1.0 / (1 + len(eligible_idx)), "family": "exploratory",
+            **dict.fromkeys(("beta_post", "ewma_sigma", "ar_day0_ewma_z", "p_ewma_placebo"), np.nan), "n_post": 0,
         }
         base.update(calc.counts)           # also on failed rows: says why the window was short
         draws = np.empty(0, dtype=np.int64)
@@ -174,17 +199,21 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, seed: int, synthetic: boo
                 "est_start": f"{run.sessions[first]:%Y-%m-%d}", "est_end": f"{run.sessions[last]:%Y-%m-%d}",
             })
             if len(eligible_idx) >= spec.min_placebo_sessions:
-                pick = placebo_rng(seed, cid, run.symbol).integers(0, len(eligible_idx), spec.placebo_draws)
-                draws = eligible_idx[pick]
-                base["n_placebo_draws"] = spec.placebo_draws
+                draws = eligible_idx                 # every distinct eligible session, once
+                base["n_placebo_draws"] = int(len(draws))
             else:
                 notes.append(f"only {len(eligible_idx)} eligible placebo session(s) (< min_placebo_sessions = "
                              f"{spec.min_placebo_sessions}); no placebo p-value")
             resid = estimation_residuals(design.y, design.X, fits, i)
+            base.update(diagnostics(run, spec, i, draws, notes))
         for w in spec.windows:
             row = dict(base, window=window_label(w), window_start=w[0], window_end=w[1],
-                       n_window=w[1] - w[0] + 1, problem=problem, notes="; ".join(notes))
-            stat_cols = ("ar_day0", "car", "car_se", "t_stat", "p_t", "p_placebo", "p_sq", "p_rank")
+                       n_window=w[1] - w[0] + 1, problem=problem, notes="; ".join(notes),
+                       overlaps="" if calc.pos < 0 else ",".join(overlapping({run.symbol: run}, run.symbol, cid,
+                                                                            calc.pos + w[0], calc.pos + w[1])))
+            stat_cols = ("ar_day0", "car", "car_se", "t_stat", "p_t", "p_placebo", "p_sq", "p_rank", "t_adj",
+                         "variance_scale", "car_ci_lo_placebo", "car_ci_hi_placebo", "car_ci_lo_t", "car_ci_hi_t",
+                         "car_post_beta")
             row.update(dict.fromkeys(stat_cols, np.nan))
             if not problem:
                 ws = run.stats[w]
@@ -195,13 +224,23 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, seed: int, synthetic: boo
                     problem_lines.append(f"{cid} / {run.symbol} {row['window']}: {row['problem']}")
                 else:
                     t = float(ws.t[i])
+                    t_adj, se_adj, car = float(ws.t_adj[i]), float(ws.se_adj[i]), float(ws.car[i])
+                    half = float(stats.t.ppf(0.975, max(int(fits.df[i]), 1))) * se_adj
                     row.update({
-                        "car": float(ws.car[i]), "car_se": float(ws.se[i]), "t_stat": t,
+                        "car": car, "car_se": float(ws.se[i]), "t_stat": t, "t_adj": t_adj,
+                        "variance_scale": float(ws.scale[i]), "car_ci_lo_t": car - half, "car_ci_hi_t": car + half,
                         "p_t": float(inference.t_pvalues(np.array([t]), np.array([fits.df[i]]))[0]),
-                        "p_placebo": inference.placebo_pvalue(t, run.placebo_t[w][draws]) if len(draws) else np.nan,
-                        "p_sq": inference.sq_pvalue(float(ws.car[i]), resid, w[1] - w[0] + 1),
                         "p_rank": inference.rank_pvalue(run.ar[i, lo:lo + w[1] - w[0] + 1], resid),
+                        "car_post_beta": float(run.post_stats[w].car[i]),
                     })
+                    if len(draws):
+                        null_t = run.placebo_t[w][draws]
+                        q_lo, q_hi = np.quantile(null_t, [0.025, 0.975])
+                        row.update({
+                            "p_placebo": inference.placebo_pvalue(t_adj, null_t),
+                            "p_sq": inference.quantile_pvalue(car / np.sqrt(ws.scale[i]), run.placebo_car[w][draws]),
+                            "car_ci_lo_placebo": car - q_hi * se_adj, "car_ci_hi_placebo": car - q_lo * se_adj,
+                        })
             rows.append(row)
         if not problem:
             ar = run.ar[i]
@@ -281,7 +320,14 @@ def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, Da
     symbols = [s for s in prices if s in by_listing] + sorted(s for s in by_listing if s not in prices)
     synthetic = any(b.synthetic for b in (*prices.values(), *benchmarks.values()))
 
-    runs = {s: analyse_listing(s, prices.get(s), benchmarks.get(s), by_listing[s], spec) for s in symbols}
+    closes = {s: session_returns(prices[s]).closes_ns for s in symbols if s in prices and len(prices[s].frame)}
+    firm_closes: dict[str, np.ndarray] = {}          # the clocks of each listing's issuer (closure scale)
+    for group in active_registry().group_by_issuer(symbols).values():
+        mine = [closes[g] for g in group if g in closes]
+        for g in group:
+            firm_closes[g] = np.concatenate(mine) if mine else np.empty(0, dtype=np.int64)
+    runs = {s: analyse_listing(s, prices.get(s), benchmarks.get(s), by_listing[s], spec, firm_closes.get(s))
+            for s in symbols}
     rows: list[dict] = []
     path_rows: list[dict] = []
     for s in symbols:
@@ -289,28 +335,21 @@ def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, Da
         if run.problem:
             problems.append(f"{s}: {run.problem}")
         problems += [f"{s}: {n}" for n in run.notes]
-        r, p, lines = _table_rows(run, spec, seed, synthetic, order)
+        r, p, lines = _table_rows(run, spec, synthetic, order)
         rows += r
         path_rows += p
         problems += lines
     rank = {c: i for i, c in enumerate(order)}
     rows.sort(key=lambda r: rank[r["catalyst_id"]])        # stable: listings, then windows, kept
-    for col in ("p_t", "p_placebo"):
-        p = np.array([r[col] for r in rows], dtype=float)
-        for suffix, method in (("holm", "holm"), ("bh", "fdr_bh")):
-            for r, adj in zip(rows, inference.adjust_pvalues(p, method)):
-                r[f"{col}_{suffix}"] = float(adj)
     by_key = {(r["catalyst_id"], r["listing"], r["window"]): r for r in rows}
+    primary = primary_table(runs, order, spec, _issuer_groups(runs))
+    joint = _concat([joint_table(group, by_key, spec, order) for group in _issuer_groups(runs)],
+                    joint_table({}, by_key, spec, order))
+    mark_primary(primary, rows, joint, spec)
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     paths = pd.DataFrame(path_rows, columns=list(PATH_COLUMNS))
     lead_lag = _concat([lead_lag_table(group, prices, order, spec) for group in _pair_groups(runs)],
                        lead_lag_table({}, prices, order, spec))
-    joint = _concat([joint_table(group, by_key, spec, seed, order) for group in _issuer_groups(runs)],
-                    joint_table({}, by_key, spec, seed, order))
-    if len(joint):  # one family over every issuer's joint rows
-        p = joint["p_joint_placebo"].to_numpy(dtype=float)
-        joint["p_joint_placebo_holm"] = inference.adjust_pvalues(p, "holm")
-        joint["p_joint_placebo_bh"] = inference.adjust_pvalues(p, "fdr_bh")
     pooled = pooled_sign_tests(runs, by_key, spec, order)
 
     meta = {
@@ -320,8 +359,31 @@ def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, Da
                            (benchmarks[s].symbol if s in benchmarks else None)) for s in prices},
         "benchmark_sources": {s: b.source for s, b in benchmarks.items()},
         "n_rows": int(len(table)), "n_tests": int(table["p_t"].notna().sum()) if len(table) else 0,
+        "primary": {"window": window_label(spec.primary_window), "test": spec.primary_test,
+                    "episodes": spec.episodes, "n_tests": int(primary["p"].notna().sum()) if len(primary) else 0,
+                    "correction": "Holm (family-wise) and Benjamini-Hochberg over the primary family only"},
+        "p_labels": P_LABELS,
         "spec": {k: (list(map(list, v)) if k == "windows" else v) for k, v in asdict(spec).items()},
         "seed": seed,
     }
     return EventStudyResult(table=table, joint=joint, pooled=pooled, lead_lag=lead_lag, paths=paths,
-                            problems=tuple(dict.fromkeys(problems)), spec=spec, seed=seed, meta=meta)
+                            problems=tuple(dict.fromkeys(problems)), spec=spec, seed=seed, meta=meta, primary=primary)
+
+
+def mark_primary(primary: pd.DataFrame, rows: list[dict], joint: pd.DataFrame, spec: EventStudySpec) -> None:
+    """Label the table and joint rows that are the primary family and copy its Holm/BH
+    p-values onto them (nothing else is adjusted; with episodes no row is a family member)."""
+    for r in rows:
+        for col in ("p_t_holm", "p_t_bh", "p_placebo_holm", "p_placebo_bh"):
+            r[col] = np.nan
+    if spec.episodes or not len(primary):
+        return
+    label = window_label(spec.primary_window)
+    for f in primary.itertuples(index=False):
+        if f.test == "placebo":
+            for r in rows:
+                if (r["catalyst_id"], r["listing"], r["window"]) == (f.catalyst_id, f.listings, label):
+                    r.update(family="primary", p_placebo_holm=f.p_holm, p_placebo_bh=f.p_bh)
+        else:
+            hit = (joint["catalyst_id"] == f.catalyst_id) & (joint["window"] == label)
+            joint.loc[hit, ["family", "p_joint_placebo_holm", "p_joint_placebo_bh"]] = ["primary", f.p_holm, f.p_bh]
