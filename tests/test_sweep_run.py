@@ -97,7 +97,11 @@ def test_summary_carries_trials_dsr_pbo_walk_forward_and_heatmaps(base) -> None:
     assert best["metrics"]["sharpe"] == pytest.approx(top["sharpe"])
     assert best["params"]["hold_sessions"] == top["hold_sessions"]
     assert 0.0 <= summary["deflated_sharpe"]["value"] <= 1.0
-    assert summary["deflated_sharpe"]["trials"] == len(table)
+    # issue 13: the headline DSR uses the effective number of trials; raw and distinct are kept beside it
+    dsr = summary["deflated_sharpe"]
+    assert dsr["trials_raw"] == len(table) and dsr["trials"] == dsr["trials_effective"] == summary["effective_trials"]
+    assert 1 <= dsr["trials_effective"] <= dsr["trials_distinct"] <= dsr["trials_raw"]
+    assert dsr["value"] == dsr["dsr_effective"] and "average-linkage" in dsr["effective_method"]
     assert 0.0 <= summary["pbo"]["value"] <= 1.0 and summary["pbo"]["blocks"] == 8
     assert summary["pbo"]["splits"] == math.comb(8, 4)
     assert len(summary["walk_forward"]["folds"]) == 3

@@ -17,9 +17,11 @@ Per catalyst x listing x window
       (n + 1))``. The in-sample version (sums of estimation residuals, :func:`sq_pvalue`)
       carries no parameter error and rejected 12-15 % at 5 % on 16-day windows; it is no
       longer reported.
-    * ``p_rank``: Wilcoxon-Mann-Whitney rank test of the window's abnormal returns against
-      the estimation residuals (Corrado's single-firm rank test for ``L = 1``); valid for a
-      single firm when residuals are exchangeable.
+    * ``p_rank`` (only with ``spec.rank_test = true``; NaN otherwise): Wilcoxon-Mann-Whitney
+      rank test of the window's abnormal returns against the in-sample estimation residuals
+      (Corrado's single-firm rank test for ``L = 1``). Not among the reported tests: its
+      size is not checked by ``benchmarks/event_study_size.py`` (it treats the window's
+      days as independent draws and the residuals carry no parameter error).
 
 Across catalysts (per listing x window)
     * generalized sign test (Cowan 1992): positive CARs against the estimation-period
@@ -115,11 +117,23 @@ def sign_test(cars: np.ndarray, p_positive: float) -> float:
 
 
 def adjust_pvalues(p: np.ndarray, method: str) -> np.ndarray:
-    """Holm (``"holm"``) or Benjamini-Hochberg (``"fdr_bh"``) adjusted p-values; NaN stays NaN."""
+    """Holm (``"holm"``: ``max_{j<=i} min(1, (m - j + 1) p_(j))`` over the sorted p-values)
+    or Benjamini-Hochberg (``"fdr_bh"``, ``statsmodels.stats.multitest``) adjusted p-values;
+    NaN stays NaN and is not counted in ``m``."""
     p = np.asarray(p, dtype=float)
     out = np.full(len(p), np.nan)
     ok = np.isfinite(p)
-    if ok.any():
+    if not ok.any():
+        return out
+    if method == "holm":
+        vals = p[ok]
+        order = np.argsort(vals, kind="stable")
+        m = len(vals)
+        adj = np.minimum(1.0, np.maximum.accumulate(vals[order] * np.arange(m, 0, -1)))
+        res = np.empty(m)
+        res[order] = adj
+        out[ok] = res
+    else:
         out[ok] = multipletests(p[ok], method=method)[1]
     return out
 

@@ -39,12 +39,14 @@ def joint_table(runs: dict[str, ListingRun], rows: Mapping[tuple[str, str, str],
     statistic is the mean of the listings' closure-adjusted ``t_adj``.
     """
     out: list[dict] = []
+    matched: dict = {}
     for cid in order:
         members = [s for s, r in runs.items() if cid in r.events]
         if len(members) < 2:
             continue
         usable = [s for s in members if runs[s].design is not None and runs[s].eligible is not None]
-        taus = distinct_matched(runs, usable, {s: runs[s].eligible for s in usable}) if len(usable) == len(members) \
+        taus = distinct_matched(runs, usable, {s: runs[s].eligible for s in usable}, matched) \
+            if len(usable) == len(members) \
             else {s: np.empty(0, dtype=np.int64) for s in members}
         n = len(taus[members[0]])
         enough = n >= spec.min_placebo_sessions

@@ -121,9 +121,9 @@ def format_table(result: EventStudyResult) -> str:
     lines = [f"event study: {len(t)} rows, model {result.spec.model}, seed {result.seed}{label}", ""]
     lines += format_primary(result)
     head = f"{'catalyst':<20} {'listing':<8} {'window':<8} {'day0':<10} {'CAR':>8} {'t_adj':>7} " \
-           f"{'p_t':>7} {'p_plac':>7} {'p_sq':>7} {'p_rank':>7} {'floor':>7} {'n_est':>5}  overlaps"
+           f"{'p_t':>7} {'p_plac':>7} {'p_sq':>7} {'floor':>7} {'n_est':>5}  overlaps"
     lines += ["", "EXPLORATORY (every window, uncorrected): CAR in %; t_adj: closure-adjusted t; p_t: PARAMETRIC "
-              "Student t; p_plac: exact placebo; p_sq: quantile of out-of-sample placebo CARs; p_rank: rank test",
+              "Student t; p_plac: exact placebo; p_sq: quantile of out-of-sample placebo CARs",
               head, "-" * len(head)]
     for r in t.itertuples(index=False):
         if r.problem:
@@ -131,7 +131,7 @@ def format_table(result: EventStudyResult) -> str:
             continue
         lines.append(
             f"{r.catalyst_id:<20} {r.listing:<8} {r.window:<8} {r.day0:<10} {_pct(r.car):>8} {r.t_adj:>7.2f} "
-            f"{_p(r.p_t):>7} {_p(r.p_placebo):>7} {_p(r.p_sq):>7} {_p(r.p_rank):>7} {_p(r.p_placebo_floor):>7} "
+            f"{_p(r.p_t):>7} {_p(r.p_placebo):>7} {_p(r.p_sq):>7} {_p(r.p_placebo_floor):>7} "
             f"{r.n_est:>5}  {r.overlaps or '-'}")
     if len(result.joint):
         lines += ["", "joint (both listings as one firm): every window, exploratory: mean t_adj, exact matched "

@@ -146,22 +146,32 @@ def matched_instants(runs: Mapping[str, ListingRun], members: list[str]) -> tupl
 
 
 def distinct_matched(runs: Mapping[str, ListingRun], symbols: list[str],
-                     eligible: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+                     eligible: Mapping[str, np.ndarray], cache: dict | None = None) -> dict[str, np.ndarray]:
     """Each listing's placebo day 0 at every *distinct* eligible matched instant (instants
-    mapping to the same tuple of day 0s are one placebo, counted once)."""
-    _, taus = matched_instants(runs, symbols)
-    ok = np.ones(len(next(iter(taus.values()))) if taus else 0, dtype=bool)
+    mapping to the same tuple of day 0s are one placebo, counted once). ``cache`` keeps the
+    matched instants of a set of listings between calls."""
+    key = tuple(symbols)
+    if cache is not None and key in cache:
+        taus = cache[key]
+    else:
+        taus = matched_instants(runs, symbols)[1]
+        if cache is not None:
+            cache[key] = taus
+    if not taus:
+        return {s: np.empty(0, dtype=np.int64) for s in symbols}
+    ok = np.ones(len(taus[symbols[0]]), dtype=bool)
+    code = np.zeros(len(ok), dtype=np.int64)
     for s in symbols:
         ok &= eligible[s][taus[s]]
-    stacked = np.unique(np.column_stack([taus[s][ok] for s in symbols]), axis=0) if ok.any() \
-        else np.empty((0, len(symbols)), dtype=np.int64)
-    return {s: stacked[:, j] for j, s in enumerate(symbols)}
+        code = code * (len(eligible[s]) + 1) + taus[s]
+    _, first = np.unique(code[ok], return_index=True)
+    return {s: taus[s][ok][first] for s in symbols}
 
 
-def _firm_row(legs: dict[str, _Leg], runs: Mapping[str, ListingRun], spec: EventStudySpec) -> dict:
+def _firm_row(legs: dict[str, _Leg], runs: Mapping[str, ListingRun], spec: EventStudySpec, cache: dict) -> dict:
     """Statistic, p-value, CIs of one catalyst x firm from its listings' legs."""
     symbols = list(legs)
-    taus = distinct_matched(runs, symbols, {s: legs[s].eligible for s in symbols})
+    taus = distinct_matched(runs, symbols, {s: legs[s].eligible for s in symbols}, cache)
     n = len(taus[symbols[0]])
     t = np.array([legs[s].t for s in symbols])
     se = np.array([legs[s].se for s in symbols])
@@ -201,6 +211,7 @@ def primary_table(runs: Mapping[str, ListingRun], order: list[str], spec: EventS
     alone = [s for s in runs if not any(s in g for g in groups_of)]
     groups = episodes(runs, order, window) if spec.episodes else [(c,) for c in order]
     cache: dict[str, dict] = {s: {} for s in runs}
+    matched: dict = {}
     out: list[dict] = []
     for members in groups:
         on = [s for s, r in runs.items() if any(c in r.events for c in members)]
@@ -217,7 +228,7 @@ def primary_table(runs: Mapping[str, ListingRun], order: list[str], spec: EventS
             if failed:
                 out.append({**base, "problem": "needs every listing's window; " + " | ".join(failed)})
                 continue
-            out.append({**base, **_firm_row(legs, runs, spec)})  # type: ignore[arg-type]
+            out.append({**base, **_firm_row(legs, runs, spec, matched)})  # type: ignore[arg-type]
     table = pd.DataFrame(out, columns=list(PRIMARY_COLUMNS))
     if len(table):
         p = table["p"].to_numpy(float)

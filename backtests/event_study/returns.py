@@ -43,6 +43,7 @@ beta times the firm's own move; no ex-Alibaba index is in the data.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,19 +107,29 @@ class SessionReturns:
         return self.sessions[np.isnan(self.closes)]
 
 
+@functools.lru_cache(maxsize=64)
+def _session_grid(code: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Sessions of ``code`` in ``[first, last]`` and their close instants (UTC ns); cached,
+    as a study asks for the same span of each listing several times."""
+    sessions = sessions_between(code, first, last)
+    closes_ns = session_closes_utc(code, sessions).asi8 if len(sessions) else np.array([], dtype=np.int64)
+    closes_ns.setflags(write=False)
+    return sessions, closes_ns
+
+
 def session_returns(bars: DailyBars) -> SessionReturns:
     """Returns of ``bars`` on its calendar's sessions (gaps stay NaN; see module doc)."""
     code = calendar_code(bars)
     frame = bars.frame
     if len(frame) == 0:
         sessions = pd.DatetimeIndex([], name="session")
+        closes_ns = np.array([], dtype=np.int64)
     else:
-        sessions = sessions_between(code, frame.index[0], frame.index[-1])
+        sessions, closes_ns = _session_grid(code, frame.index[0], frame.index[-1])
     closes = frame["close"].reindex(sessions).to_numpy(dtype=float)
     returns = np.full(len(closes), np.nan)
     if len(closes) > 1:
         returns[1:] = closes[1:] / closes[:-1] - 1.0
-    closes_ns = session_closes_utc(code, sessions).asi8 if len(sessions) else np.array([], dtype=np.int64)
     return SessionReturns(symbol=bars.symbol, calendar=code, sessions=sessions, closes_ns=closes_ns,
                           closes=closes, returns=returns)
 

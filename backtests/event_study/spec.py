@@ -90,6 +90,8 @@ class EventStudySpec:
     ewma_lambda
         Decay of the EWMA volatility used to standardise day-0 abnormal returns
         (``0`` = off; 0.94 is RiskMetrics' daily value); must be in ``[0, 1)``.
+    rank_test
+        Also compute ``p_rank`` (exploratory, not size-checked; off by default).
 
     Raises
     ------
@@ -110,6 +112,7 @@ class EventStudySpec:
     primary_test: PrimaryTest = "joint_placebo"
     episodes: bool = False
     ewma_lambda: float = 0.0
+    rank_test: bool = False
 
     def __post_init__(self) -> None:
         windows = tuple(self.windows)
@@ -185,8 +188,9 @@ class EventStudySpec:
         if self.primary_test not in PRIMARY_TESTS:
             raise EventStudySpecError(
                 f"primary_test = {self.primary_test!r}; choose one of {', '.join(PRIMARY_TESTS)}")
-        if not isinstance(self.episodes, bool):
-            raise EventStudySpecError(f"episodes = {self.episodes!r} must be true or false")
+        for name in ("episodes", "rank_test"):
+            if not isinstance(getattr(self, name), bool):
+                raise EventStudySpecError(f"{name} = {getattr(self, name)!r} must be true or false")
         if isinstance(self.ewma_lambda, bool) or not isinstance(self.ewma_lambda, (int, float)) \
                 or not 0.0 <= self.ewma_lambda < 1.0:
             raise EventStudySpecError(f"ewma_lambda = {self.ewma_lambda!r} must be a number in [0, 1) "

@@ -57,7 +57,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
 P_LABELS: dict[str, str] = {
     "p_placebo": "placebo: exact permutation over distinct eligible sessions of t_adj; exploratory unless primary",
     "p_sq": "sample quantile of out-of-sample placebo CARs (each from a model estimated without it); exploratory",
-    "p_rank": "rank test of window ARs vs estimation residuals; exploratory (not size-checked across windows)",
+    "p_rank": "rank test of window ARs vs in-sample residuals (only with rank_test = true); not size-checked",
     "p_t": "parametric (Student t, normal iid errors assumed); exploratory, never the headline",
     "p_ewma_placebo": "day-0 AR / EWMA sigma against the same at every placebo session; exploratory",
     "p_stouffer_corr": "parametric (correlated Stouffer, normal); exploratory, never the headline",
@@ -167,6 +167,11 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, synthetic: bool,
     model = spec.model
     bench_desc = design.benchmark_desc if design is not None else ""
     eligible_idx = np.flatnonzero(run.eligible) if run.eligible is not None else np.empty(0, int)
+    # the placebo pool is the listing's, the same for every catalyst: its quantiles once
+    null_q, null_bands = {}, np.empty(0)
+    if len(eligible_idx) >= spec.min_placebo_sessions and run.placebo_std_path is not None:
+        null_q = {w: np.quantile(run.placebo_t[w][eligible_idx], [0.025, 0.975]) for w in spec.windows}
+        null_bands = np.quantile(run.placebo_std_path[eligible_idx], BAND_QUANTILES, axis=0)
     for cid in order:
         calc = run.events.get(cid)
         if calc is None:
@@ -206,6 +211,7 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, synthetic: bool,
                              f"{spec.min_placebo_sessions}); no placebo p-value")
             resid = estimation_residuals(design.y, design.X, fits, i)
             base.update(diagnostics(run, spec, i, draws, notes))
+            t_crit = float(stats.t.ppf(0.975, max(int(fits.df[i]), 1)))
         for w in spec.windows:
             row = dict(base, window=window_label(w), window_start=w[0], window_end=w[1],
                        n_window=w[1] - w[0] + 1, problem=problem, notes="; ".join(notes),
@@ -225,19 +231,19 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, synthetic: bool,
                 else:
                     t = float(ws.t[i])
                     t_adj, se_adj, car = float(ws.t_adj[i]), float(ws.se_adj[i]), float(ws.car[i])
-                    half = float(stats.t.ppf(0.975, max(int(fits.df[i]), 1))) * se_adj
+                    half = t_crit * se_adj
                     row.update({
                         "car": car, "car_se": float(ws.se[i]), "t_stat": t, "t_adj": t_adj,
                         "variance_scale": float(ws.scale[i]), "car_ci_lo_t": car - half, "car_ci_hi_t": car + half,
-                        "p_t": float(inference.t_pvalues(np.array([t]), np.array([fits.df[i]]))[0]),
-                        "p_rank": inference.rank_pvalue(run.ar[i, lo:lo + w[1] - w[0] + 1], resid),
+                        "p_t": float(2.0 * stats.t.sf(abs(t), max(int(fits.df[i]), 1))),
+                        "p_rank": inference.rank_pvalue(run.ar[i, lo:lo + w[1] - w[0] + 1], resid)
+                        if spec.rank_test else np.nan,
                         "car_post_beta": float(run.post_stats[w].car[i]),
                     })
                     if len(draws):
-                        null_t = run.placebo_t[w][draws]
-                        q_lo, q_hi = np.quantile(null_t, [0.025, 0.975])
+                        q_lo, q_hi = null_q[w]
                         row.update({
-                            "p_placebo": inference.placebo_pvalue(t_adj, null_t),
+                            "p_placebo": inference.placebo_pvalue(t_adj, run.placebo_t[w][draws]),
                             "p_sq": inference.quantile_pvalue(car / np.sqrt(ws.scale[i]), run.placebo_car[w][draws]),
                             "car_ci_lo_placebo": car - q_hi * se_adj, "car_ci_hi_placebo": car - q_lo * se_adj,
                         })
@@ -247,8 +253,7 @@ def _table_rows(run: ListingRun, spec: EventStudySpec, synthetic: bool,
             car = np.cumsum(ar)
             bands = np.full((len(BAND_QUANTILES), len(rel_days)), np.nan)
             if len(draws):
-                assert run.placebo_std_path is not None
-                bands = np.quantile(run.placebo_std_path[draws], BAND_QUANTILES, axis=0) * base["sigma"]
+                bands = null_bands * base["sigma"]
             for j, rel in enumerate(rel_days):
                 p = calc.pos + rel
                 path_rows.append({
@@ -374,16 +379,20 @@ def mark_primary(primary: pd.DataFrame, rows: list[dict], joint: pd.DataFrame, s
     """Label the table and joint rows that are the primary family and copy its Holm/BH
     p-values onto them (nothing else is adjusted; with episodes no row is a family member)."""
     for r in rows:
-        for col in ("p_t_holm", "p_t_bh", "p_placebo_holm", "p_placebo_bh"):
-            r[col] = np.nan
+        r.update(dict.fromkeys(("p_t_holm", "p_t_bh", "p_placebo_holm", "p_placebo_bh"), np.nan))
     if spec.episodes or not len(primary):
         return
     label = window_label(spec.primary_window)
-    for f in primary.itertuples(index=False):
-        if f.test == "placebo":
-            for r in rows:
-                if (r["catalyst_id"], r["listing"], r["window"]) == (f.catalyst_id, f.listings, label):
-                    r.update(family="primary", p_placebo_holm=f.p_holm, p_placebo_bh=f.p_bh)
-        else:
-            hit = (joint["catalyst_id"] == f.catalyst_id) & (joint["window"] == label)
-            joint.loc[hit, ["family", "p_joint_placebo_holm", "p_joint_placebo_bh"]] = ["primary", f.p_holm, f.p_bh]
+    single = {(f.catalyst_id, f.listings): (f.p_holm, f.p_bh) for f in primary.itertuples(index=False)
+              if f.test == "placebo"}
+    for r in rows:
+        hit = single.get((r["catalyst_id"], r["listing"])) if r["window"] == label else None
+        if hit is not None:
+            r.update(family="primary", p_placebo_holm=hit[0], p_placebo_bh=hit[1])
+    firm = primary[primary["test"] == "joint_placebo"].set_index("catalyst_id")
+    if len(joint) and len(firm):
+        hit = (joint["window"] == label) & joint["catalyst_id"].isin(firm.index)
+        ids = joint.loc[hit, "catalyst_id"]
+        joint.loc[hit, "family"] = "primary"
+        joint.loc[hit, "p_joint_placebo_holm"] = firm.loc[ids, "p_holm"].to_numpy()
+        joint.loc[hit, "p_joint_placebo_bh"] = firm.loc[ids, "p_bh"].to_numpy()

@@ -18,6 +18,9 @@
   ``λ = log(ω / (1 − ω))``; PBO is the share of splits with ``λ ≤ 0`` (the in-sample
   winner at or below the out-of-sample median).
 * **Walk-forward**: fit (pick the best Sharpe) on one window of sessions, test on the next.
+  A fit window in which no combination has a single non-zero return has no signal: it
+  picks nothing (``None``), it is not filled with the first combination.
+* Effective number of trials and PBO coverage: :mod:`backtests.sweep.effective`.
 
 Every function takes summary statistics (sums, sums of squares per block) so a sweep can
 stream its returns through once and keep ``O(N × S)`` numbers, never the whole matrix.
@@ -377,11 +380,15 @@ def fold_stats(returns: np.ndarray, bounds: list[tuple[int, int]]) -> tuple[np.n
     return sums, sqs
 
 
-def walk_forward_choices(sums: np.ndarray, sqs: np.ndarray, bounds: list[tuple[int, int]]) -> list[int]:
-    """Index of the best in-sample Sharpe on window ``i`` (the choice tested on window ``i + 1``)."""
-    out = []
+def walk_forward_choices(sums: np.ndarray, sqs: np.ndarray, bounds: list[tuple[int, int]]) -> list[int | None]:
+    """Index of the best in-sample Sharpe on window ``i`` (the choice tested on window ``i + 1``);
+    ``None`` when no combination has a non-zero return in window ``i`` (no signal to fit)."""
+    out: list[int | None] = []
     for i in range(len(bounds) - 1):
         n = bounds[i][1] - bounds[i][0]
+        if not np.any(sqs[:, i] > 0):
+            out.append(None)
+            continue
         sr = _sharpe_from_sums(sums[:, i], sqs[:, i], n) if n >= 2 else np.zeros(len(sums))
         out.append(int(np.argmax(sr)))
     return out

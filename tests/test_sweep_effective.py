@@ -1,0 +1,83 @@
+"""Sweep honesty (issue 13): effective number of trials, PBO coverage and event-time blocks,
+walk-forward windows without signal — checked by hand on small return matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backtests.sweep import effective, overfit
+from backtests.sweep.summary import _pbo
+from backtests.sweep.trials import StatsSpec, TrialLog, row_stats
+
+
+def test_a_mirrored_short_arm_is_the_same_trial() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.001, 0.01, 500)
+    b = rng.normal(0.001, 0.01, 500)
+    series = np.stack([a, -a, 1.01 * a, b, -b, np.zeros(500)])
+    eff = effective.effective_trials(series)
+    assert eff.count == 2 and eff.flat == 1
+    assert list(eff.labels) == [0, 0, 0, 1, 1, -1]
+    # cluster 0 is a (sign-aligned mean of a, -(-a), 1.01 a); cluster 1 is b
+    assert eff.sharpes == pytest.approx([overfit.sharpe_per_period(a), overfit.sharpe_per_period(b)])
+    # the mirrors make the raw Sharpe ratios bimodal (+-SR): a variance the clusters do not have
+    raw = [overfit.sharpe_per_period(r) for r in series[:5]]
+    assert np.var(raw, ddof=1) > 5 * np.var(eff.sharpes, ddof=1)
+
+
+def test_independent_series_are_separate_trials_and_threshold_is_stated() -> None:
+    rng = np.random.default_rng(1)
+    eff = effective.effective_trials(rng.normal(0, 0.01, (6, 800)))
+    assert eff.count == 6
+    assert f"|corr| >= {effective.EFFECTIVE_CORRELATION}" in effective.EFFECTIVE_METHOD
+    assert effective.effective_trials(np.zeros((3, 10))).count == 0
+
+
+def test_fewer_effective_trials_deflate_less() -> None:
+    rng = np.random.default_rng(2)
+    best = rng.normal(0.002, 0.01, 700)
+    trials = rng.normal(0.0, 0.04, 4000)
+    many = overfit.deflated_sharpe(best, trials, trials=4000).value
+    few = overfit.deflated_sharpe(best, trials[:20], trials=20).value
+    assert few > many
+
+
+def test_event_time_keeps_only_invested_sessions_and_blocks_are_counted() -> None:
+    r = np.zeros((2, 8))
+    r[0, 2], r[1, 5], r[1, 6] = 0.01, -0.02, 0.03
+    np.testing.assert_allclose(effective.event_time_returns(r), [[0.01, 0, 0], [0, -0.02, 0.03]])
+    sq = overfit.block_stats(r, 4)[1]       # blocks of 2 sessions: session 2 -> block 1, 5 -> block 2, 6 -> block 3
+    assert effective.active_blocks(sq) == 3
+    sq2 = overfit.block_stats(r[:1], 4)[1]
+    assert effective.active_blocks(sq2) == 1
+
+
+def test_pbo_refuses_when_most_blocks_are_flat_and_offers_event_time() -> None:
+    rng = np.random.default_rng(3)
+    n, t, blocks = 6, 320, 8
+    r = np.zeros((n, t))
+    active = rng.choice(t, 60, replace=False)
+    active = active[active < t // 4]                      # every trade in the first quarter: 2 of 8 blocks
+    r[:, active] = rng.normal(0, 0.01, (n, len(active)))
+    log = TrialLog()
+    log.add(row_stats(r, StatsSpec(blocks=blocks, folds=0, sessions=t)), np.zeros(n))
+    sessions = pd.bdate_range("2024-01-01", periods=t)
+    out = _pbo(log, blocks, sessions, n, (r, np.arange(n)))
+    assert out["value"] is None and out["blocks_with_returns"] == 2 and "only 2 of 8" in out["reason"]
+    assert out["event_time"]["sessions"] == len(np.unique(active)) or out["event_time"]["value"] is None
+    dense = rng.normal(0, 0.01, (n, t))
+    log = TrialLog()
+    log.add(row_stats(dense, StatsSpec(blocks=blocks, folds=0, sessions=t)), np.zeros(n))
+    out = _pbo(log, blocks, sessions, n, (dense, np.arange(n)))
+    assert 0.0 <= out["value"] <= 1.0 and out["blocks_with_returns"] == blocks
+    assert 0.0 <= out["event_time"]["value"] <= 1.0 and out["event_time_pbo"] == out["event_time"]["value"]
+
+
+def test_walk_forward_reports_no_signal_instead_of_combo_zero() -> None:
+    r = np.zeros((3, 40))
+    r[1, 25:30] = [0.01, -0.005, 0.02, 0.0, 0.01]
+    bounds = overfit.fold_bounds(40, 4)
+    sums, sqs = overfit.fold_stats(r, bounds)
+    assert overfit.walk_forward_choices(sums, sqs, bounds) == [None, None, 1]
