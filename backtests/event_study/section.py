@@ -12,10 +12,15 @@ the ``[study]`` section (every key optional)::
     min_estimation_sessions = 60
     model = "market"              # market | market_adjusted | constant_mean
     cross_clock = "dimson"        # dimson | last_close | next_close (benchmark on another clock)
-    placebo_draws = 10000
     min_placebo_sessions = 50
     leadlag_horizon = 1
-    seed = 0                      # placebo draws; --seed overrides
+    primary_window = [0, 1]       # the pre-specified primary family: one window ...
+    primary_test = "joint_placebo"  # ... one test per catalyst x firm (or "placebo": per listing)
+    episodes = false              # true: overlapping catalysts merged into one primary test
+    ewma_lambda = 0.0             # > 0 (e.g. 0.94): EWMA-standardised day-0 AR
+    rank_test = false             # true: also the (not size-checked) rank test p_rank
+    placebo_draws = 10000         # accepted, unused: placebo p-values are exact
+    seed = 0                      # recorded; the exact placebo needs no draws; --seed overrides
     start = "2023-01-03"          # data span loaded (default: all the source has)
     end = "2025-12-31"
     out = "out/study"             # relative to the working directory; --out overrides
