@@ -90,6 +90,7 @@ def pooled_sign_tests(runs: dict[str, ListingRun], rows: Mapping[tuple[str, str,
     for symbol, run in runs.items():
         if run.design is None or run.fits is None:
             continue
+        resid: dict[str, np.ndarray] = {}
         for w in spec.windows:
             label = window_label(w)
             mine = [(cid, rows[(cid, symbol, label)]) for cid in order if (cid, symbol, label) in rows]
@@ -98,8 +99,9 @@ def pooled_sign_tests(runs: dict[str, ListingRun], rows: Mapping[tuple[str, str,
             length = w[1] - w[0] + 1
             positives, total = 0, 0
             for cid, _ in mine:
-                sums = inference.rolling_sums(estimation_residuals(run.design.y, run.design.X, run.fits,
-                                                                   run.events[cid].fit_index), length)
+                if cid not in resid:
+                    resid[cid] = estimation_residuals(run.design.y, run.design.X, run.fits, run.events[cid].fit_index)
+                sums = inference.rolling_sums(resid[cid], length)
                 positives += int(np.count_nonzero(sums > 0))
                 total += len(sums)
             p_hat = positives / total if total else np.nan
