@@ -81,3 +81,21 @@ def test_walk_forward_reports_no_signal_instead_of_combo_zero() -> None:
     bounds = overfit.fold_bounds(40, 4)
     sums, sqs = overfit.fold_stats(r, bounds)
     assert overfit.walk_forward_choices(sums, sqs, bounds) == [None, None, 1]
+
+
+def test_tearsheet_verdict_states_the_dsr_under_each_count_and_event_time_pbo() -> None:
+    from backtests.report.load import SweepParts
+    from backtests.report.panels.sweep import verdict, walk_rows
+
+    dsr = {"value": 0.71, "expected_max_sharpe": 0.05, "trials_raw": 4032, "dsr_raw": 0.02, "trials_distinct": 990,
+           "dsr_distinct": 0.2, "trials_effective": 37, "dsr_effective": 0.71}
+    pbo = {"value": None, "reason": "only 4 of 16 calendar blocks carry any return",
+           "event_time": {"value": 0.4, "sessions": 120}}
+    raw = {"periods_per_year": 252.0, "distinct_trials": 990,
+           "walk_forward": {"folds": [{"fit": ["a", "b"], "test": ["c", "d"], "no_signal": True, "fit_flat": True}]}}
+    sw = SweepParts(metric="sharpe", trials=4032, best=(), deflated_sharpe=dsr, pbo=pbo, heatmaps=(), raw=raw)
+    text = " ".join(verdict(sw))
+    assert "4,032 combinations give a deflated Sharpe ratio of 0.020" in text
+    assert "990 distinct return series 0.200, 37 effective trials" in text and "0.710" in text
+    assert "event time" in text and "0.400" in text and "not measured — only 4 of 16" in text
+    assert "no signal" in walk_rows(raw, [])[0][2].text

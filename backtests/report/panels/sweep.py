@@ -65,7 +65,16 @@ def verdict(sw: SweepParts) -> list[str]:
                    + (" — no evidence of skill beyond the search." if _num(dsr["value"]) < 0.5 else
                       (" — likely skill, though not proof." if _num(dsr["value"]) < 0.95 else
                        " — strong evidence the best is more than luck.")))
+    if dsr.get("trials_effective") is not None:   # issue 13: how the count of trials moves the DSR
+        out.append(f"Counting trials: {dsr.get('trials_raw'):,} combinations give a deflated Sharpe ratio of "
+                   f"{_num(dsr.get('dsr_raw')):.3f}, {dsr.get('trials_distinct'):,} distinct return series "
+                   f"{_num(dsr.get('dsr_distinct')):.3f}, {dsr['trials_effective']:,} effective trials (series "
+                   f"clustered by correlation; the headline) {_num(dsr.get('dsr_effective')):.3f}.")
     pbo = sw.pbo or {}
+    if pbo.get("value") is None and _num((pbo.get("event_time") or {}).get("value")) == _num(
+            (pbo.get("event_time") or {}).get("value")):
+        out.append(f"Overfitting in event time (blocks of the {pbo['event_time'].get('sessions', '?')} sessions "
+                   f"where some combination was invested): {_num(pbo['event_time']['value']):.3f}.")
     if pbo.get("value") is not None:
         v = _num(pbo["value"])
         out.append(f"Overfitting: in {100 * v:.0f}% of {pbo.get('splits', '?'):,} ways of splitting the history into "
@@ -109,8 +118,9 @@ def walk_rows(raw: dict[str, Any], dims: list[str]) -> list[list[Cell]]:
     rows = []
     for i, f in enumerate((raw.get("walk_forward") or {}).get("folds") or [], start=1):
         fit_sr, test_sr = f.get("fit_sharpe_annual"), f.get("test_sharpe_annual")
-        chosen = "no combination traded in the fit window: the first one by default" if f.get("fit_flat") else \
-            params_text(f.get("params") or {}, dims)
+        chosen = ("no signal: no combination traded in the fit window, none picked" if f.get("no_signal") else
+                  "the pick did not trade in the fit window" if f.get("fit_flat") else
+                  params_text(f.get("params") or {}, dims))
         rows.append([Cell(text=str(i), raw=str(i), css="num"), Cell(text=" .. ".join(f.get("fit") or [])),
                      Cell(text=chosen, css="wrap"),
                      Cell(text="n/a" if fit_sr is None else f"{fit_sr:.2f}", raw=raw_value(fit_sr), css="num"),
