@@ -6,7 +6,8 @@
   both is not an artefact of a beta that changed around the news.
 * **Conditional volatility** (``spec.ewma_lambda > 0``): ``ar_day0_ewma_z`` is the day-0
   abnormal return over the EWMA sigma of the prediction errors up to the start of the span
-  (no look-ahead), ``p_ewma_placebo`` the same statistic's exact placebo p-value.
+  (no look-ahead) times the square root of day 0's closure scale, ``p_ewma_placebo`` the
+  same statistic's exact placebo p-value.
 * **Closures**: a session in the span whose variance is scaled (the listing's market was
   closed while the firm traded elsewhere, see :func:`.listing.closure_scale`) is named in
   the row's notes with its scale.
@@ -44,7 +45,8 @@ def diagnostics(run: ListingRun, spec: EventStudySpec, i: int, draws: np.ndarray
             + "; its variance is scaled in t_adj and the placebo tests")
     if spec.ewma_lambda > 0 and run.ewma_sigma is not None and run.ar is not None:
         sigma = float(run.ewma_sigma[i])
-        z = float(run.ar[i, -spec.span[0]]) / sigma if np.isfinite(sigma) and sigma > 0 else np.nan
+        scale0 = float(run.scale[calc.pos])          # a day 0 after a closure spans several sessions
+        z = float(run.ar[i, -spec.span[0]]) / (sigma * np.sqrt(scale0)) if np.isfinite(sigma) and sigma > 0 else np.nan
         out.update(ewma_sigma=sigma, ar_day0_ewma_z=z)
         if len(draws) and run.placebo_ewma_z is not None:
             null = run.placebo_ewma_z[draws]

@@ -267,7 +267,8 @@ def analyse_listing(symbol: str, bars: DailyBars | None, bench: DailyBars | None
     with np.errstate(invalid="ignore"):
         run.placebo_std_path = np.cumsum(ppaths.ar, axis=1) / np.sqrt(pfits.sigma2)[:, None]
         if spec.ewma_lambda > 0:
-            run.placebo_ewma_z = ppaths.ar[:, -span[0]] / ewma_sigma(design, free, pfits, every, spec)
+            run.placebo_ewma_z = ppaths.ar[:, -span[0]] / (ewma_sigma(design, free, pfits, every, spec)
+                                                           * np.sqrt(scale))
     return run
 
 
