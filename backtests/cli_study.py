@@ -15,19 +15,27 @@ from backtests.cli_options import config_data_options, output_options, print_jso
 from backtests.cli_tables import Col, fit_table
 from backtests.config import load_config
 from backtests.event_study import EventStudyResult, result_to_json
-from backtests.event_study.outputs import _p, _pct
+from backtests.event_study.outputs import _ci, _p, _pct
+from backtests.event_study.spec import window_label
 from backtests.event_study.section import STUDY_KEYS, StudyConfig, parse_study_section, run_study_config
 from backtests.outdir import check_out_dir, write_study_folder
 
 __all__ = ["STUDY_KEYS", "StudyConfig", "parse_study_section", "register", "run_study_config"]
 
+PRIMARY_COLUMNS: tuple[Col, ...] = (
+    Col(header="catalyst", wrap=True), Col(header="listings", priority=5, wrap=True),
+    Col(header="stat", priority=4, justify="right"), Col(header="CAR", justify="right"),
+    Col(header="95% CI placebo", priority=1, justify="right"), Col(header="95% CI t", priority=6, justify="right"),
+    Col(header="p", justify="right"), Col(header="floor", priority=7, justify="right"),
+    Col(header="holm", justify="right"), Col(header="BH", priority=3, justify="right"),
+    Col(header="overlaps", priority=2, wrap=True),
+)
 ROW_COLUMNS: tuple[Col, ...] = (
     Col(header="catalyst", wrap=True), Col(header="listing"), Col(header="window"), Col(header="day 0", priority=2),
-    Col(header="CAR", justify="right"), Col(header="t", priority=4, justify="right"),
+    Col(header="CAR", justify="right"), Col(header="t adj", priority=4, justify="right"),
     Col(header="p t", priority=6, justify="right"), Col(header="p plac", justify="right"),
-    Col(header="p sq", priority=5, justify="right"), Col(header="p rank", priority=7, justify="right"),
-    Col(header="holm", priority=3, justify="right"), Col(header="BH", priority=1, justify="right"),
-    Col(header="n est", priority=8, justify="right"),
+    Col(header="p sq", priority=5, justify="right"), Col(header="floor", priority=7, justify="right"),
+    Col(header="overlaps", priority=3, wrap=True), Col(header="n est", priority=8, justify="right"),
 )
 JOINT_COLUMNS: tuple[Col, ...] = (
     Col(header="catalyst", wrap=True), Col(header="window"), Col(header="t mean", priority=1, justify="right"),
@@ -47,13 +55,31 @@ def _print_study(console: Console, result: EventStudyResult) -> None:
     t = result.table
     label = " [SYNTHETIC DATA]" if result.synthetic else ""
     console.print(f"event study: {len(t)} rows, model {result.spec.model}, seed {result.seed}{label}", highlight=False)
+    f, spec = result.primary, result.spec
+    if len(f):
+        good = f[f["p"].notna()]
+        rows = [(r.catalyst_id, r.listings, f"{r.statistic:+.2f}", _pct(r.car), _ci(r.car_ci_lo_placebo, r.car_ci_hi_placebo),
+                 _ci(r.car_ci_lo_t, r.car_ci_hi_t), _p(r.p), _p(r.p_floor), _p(r.p_holm), _p(r.p_bh), r.overlaps or "-")
+                for r in good.itertuples(index=False)]
+        console.print(fit_table(
+            console, PRIMARY_COLUMNS, rows, dropped_hint="every column is in event_study.json (primary)",
+            title=f"PRIMARY FAMILY (pre-specified): {spec.primary_test} on {window_label(spec.primary_window)}",
+            caption=f"the headline: one test per catalyst x {'listing' if spec.primary_test == 'placebo' else 'firm'}"
+                    f"{' (overlapping catalysts merged into episodes)' if spec.episodes else ''}; Holm and BH over "
+                    f"these {len(good)} tests only; stat: mean closure-adjusted t; CAR (mean over listings) and 95 % "
+                    f"CIs in %; p: exact placebo, never below floor = 1/(1 + n placebo sessions); overlaps: other "
+                    f"catalysts' day 0 inside the window"))
+        for r in f[f["p"].isna()].itertuples(index=False):
+            console.print(f"{r.catalyst_id} {r.listings}: {r.problem}", highlight=False, markup=False)
     ok = t[~t["problem"].astype(bool)] if len(t) else t
-    rows = [(r.catalyst_id, r.listing, r.window, str(r.day0), _pct(r.car), f"{r.t_stat:.2f}", _p(r.p_t),
-             _p(r.p_placebo), _p(r.p_sq), _p(r.p_rank), _p(r.p_placebo_holm), _p(r.p_placebo_bh), str(r.n_est))
+    rows = [(r.catalyst_id, r.listing, r.window, str(r.day0), _pct(r.car), f"{r.t_adj:.2f}", _p(r.p_t),
+             _p(r.p_placebo), _p(r.p_sq), _p(r.p_placebo_floor), r.overlaps or "-", str(r.n_est))
             for r in ok.itertuples(index=False)]
     console.print(fit_table(console, ROW_COLUMNS, rows, dropped_hint="every column is in event_study.csv",
-                            caption="CAR in %; p t: residual t test, p plac: placebo, p sq: sample quantile, "
-                                    "p rank: rank test; holm / BH: placebo p adjusted over all rows"))
+                            title="EXPLORATORY (every window, uncorrected)",
+                            caption="CAR in %; t adj: closure-adjusted t; p t: PARAMETRIC Student t; p plac: exact "
+                                    "placebo; p sq: quantile of out-of-sample placebo CARs; floor: smallest "
+                                    "attainable placebo p"))
     for r in t[t["problem"].astype(bool)].itertuples(index=False) if len(t) else ():
         console.print(f"{r.catalyst_id} {r.listing} {r.window} {r.day0}: {r.problem}", highlight=False, markup=False)
     if len(result.joint):
@@ -62,8 +88,9 @@ def _print_study(console: Console, result: EventStudyResult) -> None:
         rows = [(r.catalyst_id, r.window, f"{r.t_mean:+.2f}", _p(r.p_joint_placebo), _p(r.p_stouffer_corr),
                  f"{r.rho:.2f}", _p(r.p_joint_placebo_holm)) for r in good.itertuples(index=False)]
         console.print(fit_table(console, JOINT_COLUMNS, rows,
-                                title="joint (both listings as one firm): mean t, matched placebo p, "
-                                      "correlated Stouffer p"))
+                                title="joint (both listings as one firm): every window, exploratory: mean "
+                                      "t adj, exact matched placebo p, PARAMETRIC correlated Stouffer p; holm: "
+                                      "primary rows only"))
         for r in j[j["problem"].astype(bool)].itertuples(index=False):
             console.print(f"{r.catalyst_id} {r.window}: {r.problem}", highlight=False, markup=False)
     if len(result.lead_lag):
