@@ -99,6 +99,10 @@ def test_every_chart_spec_is_valid_plotly(demo_dir: Path, tmp_path: Path) -> Non
     for csv in (tmp_path / "sweep").glob("heatmap_*.csv"):
         shutil.copy(csv, out / csv.name)
     html = build_report(load_results(out)).html
+    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    for raw_key in ("sharpe_variance", "synthetic_data", "expected_max_sharpe", "synthetic data False"):
+        assert raw_key not in visible, raw_key     # the sweep page speaks in words, not summary keys
+    assert "Luck: the best of 96 tries" in visible and "Out of sample:" in visible
     specs = re.findall(r'<script type="application/json" id="(chart-[a-z0-9-]+)-data">(.*?)</script>', html)
     assert len(specs) >= 10
     for chart_id, text in specs:
