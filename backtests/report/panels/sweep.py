@@ -191,7 +191,7 @@ class SweepPanel:
                     Column(label="max drawdown", num=True), Column(label="trades", num=True),
                     Column(label="hit rate", num=True),
                     Column(label="combinations", num=True, title="how many combinations gave this same result"),
-                    Column(label="parameters (first combination)")]
+                    Column(label="parameters")]
             html += str(table(cols, rows, table_id="sweep-distinct", filterable=True))
         best_file = folder.path / str(raw.get("best_returns") or "sweep_best_returns.csv")
         if best_file.is_file() and sw.best:
