@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from backtests.config import ConfigError, RunConfig, parse_config
-from strategies.registry import build_params
+from strategies.registry import STRATEGIES, build_params
 
 #: Dotted keys suggested when a bare name is not a parameter (validation is ``parse_config``'s).
 DOTTED_HINTS: tuple[str, ...] = (
@@ -92,6 +92,9 @@ def apply_overrides(cfg: RunConfig, overrides: Mapping[str, Any], *, bare: str =
     touched: set[str] = set()
     params: dict[str, Any] = {}
     known = () if cfg.strategy is None else tuple(_param_table(cfg.strategy.params))
+    switched = STRATEGIES.get(str(overrides.get("strategy.name", overrides.get("strategy__name", ""))))
+    if switched is not None:  # bare names are the new strategy's parameters
+        known = tuple(f.name for f in dataclasses.fields(switched.params) if f.init)
     for raw_name, value in overrides.items():
         name = raw_name.replace("__", ".")
         if name.startswith("strategy.params."):
@@ -101,7 +104,8 @@ def apply_overrides(cfg: RunConfig, overrides: Mapping[str, Any], *, bare: str =
                 near = difflib.get_close_matches(name, [*known, *DOTTED_HINTS], n=1) or \
                     [h for h in DOTTED_HINTS if h.endswith(f".{name}")]
                 hint = f" — did you mean '{near[0]}'?" if near else ""
-                what = f"{cfg.strategy.name} takes: {', '.join(known)}" if cfg.strategy else "the config has no [strategy]"
+                name_now = switched.name if switched else cfg.strategy.name if cfg.strategy else None
+                what = f"{name_now} takes: {', '.join(known)}" if name_now else "the config has no [strategy]"
                 problems.append(f"override {raw_name!r} is not a parameter{hint} ({what}; other keys are dotted, "
                                 f"e.g. 'portfolio.slippage_bps')")
                 continue
@@ -115,20 +119,18 @@ def apply_overrides(cfg: RunConfig, overrides: Mapping[str, Any], *, bare: str =
         touched.add(dotted.split(".")[0])
     if params:
         touched.add("strategy")
-    if problems:
-        raise ConfigError("overrides", problems)
-    try:
+    try:  # the rest is validated even after a bad name: every problem in one report
         new = parse_config(doc, cfg.path, need_strategy=cfg.strategy is not None or "strategy" in touched)
     except ConfigError as exc:
         problems += exc.problems
         new = None
     strategy = cfg.strategy
-    if new is not None and "strategy" in touched and new.strategy is not None:
-        same = cfg.strategy is not None and new.strategy.name == cfg.strategy.name
+    spec = new.strategy if new is not None else cfg.strategy  # params are checked even when the file is not
+    if "strategy" in touched and spec is not None:
+        same = cfg.strategy is not None and spec.name == cfg.strategy.name
         table = {**(_param_table(cfg.strategy.params) if same and cfg.strategy else {}), **params}
         try:
-            strategy = dataclasses.replace(new.strategy, params=build_params(new.strategy.name, table,
-                                                                             where="overrides"))
+            strategy = dataclasses.replace(spec, params=build_params(spec.name, table, where="overrides"))
         except ValueError as exc:
             problems.append(str(exc))
     if problems or new is None:

@@ -58,10 +58,15 @@ def test_bad_overrides_are_refused_with_the_fix(overrides: dict, expected: str) 
     assert expected in str(info.value)
 
 
+def test_switching_strategy_takes_the_new_strategys_parameters() -> None:
+    cfg = load_config(DEMO, strategy__name="event_fade", threshold=0.03)
+    assert cfg.strategy.name == "event_fade" and cfg.strategy.params.threshold == 0.03
+
+
 def test_all_override_problems_come_at_once() -> None:
     with pytest.raises(ConfigError) as info:
-        load_config(DEMO, hold_sesions=3, kindz=["product"])
-    assert len(info.value.problems) == 2
+        load_config(DEMO, hold_sesions=3, kindz=["product"], portfolio__slipage_bps=1, hold_sessions=0)
+    assert len(info.value.problems) == 4  # two unknown names, an unknown file key, a refused value
 
 
 def test_equity_has_one_row_per_instant_and_ends_at_the_final_equity(demo_run) -> None:
