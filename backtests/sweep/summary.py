@@ -117,7 +117,9 @@ def _distinct_series(log: TrialLog, table_path: Path, store: ResultStore,
     probe = _series(store, reps[0])
     if len(reps) * len(probe) > max_values:
         return None
-    series = np.stack([probe, *(_series(store, k) for k in reps[1:])])
+    # one store lookup for all of them (one by one, each lookup rescans the sweep's parts)
+    flat = store.rows(reps, columns=["returns"]).column("returns").combine_chunks().flatten().to_numpy()
+    series = flat.reshape(len(reps), len(probe))
     return series, inverse.reshape(-1)
 
 
