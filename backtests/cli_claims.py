@@ -14,6 +14,7 @@ from rich.console import Console
 from backtests.cli_tables import Col, fit_table
 from backtests.claims_check import CSV_COLUMNS, VERDICTS, ClaimChecker, ClaimRow, ClaimsInputError, Tolerances
 from backtests.report.load import CLAIMS_CSV
+from backtests.outdir import check_out_dir, staged_output
 from backtests.results import atomic_write_text
 from data_loaders.registry import active_registry
 from data_loaders.registry_file import load_registry_file
@@ -109,6 +110,8 @@ def claims_cmd(articles: tuple[Path, ...], data_dir: Path | None, source: str | 
     if article_date is not None and len(articles) > 1:
         raise ClaimsInputError(f"--article-date applies to one article; {len(articles)} were given "
                                f"(run claims once per undated article)")
+    if out is not None:
+        check_out_dir(out)  # before any work: not /, not a file, writable
     tol = Tolerances(approx_pp=approx_pp, approx_rel=approx_rel, approx_price_rel=approx_price_rel)
     registry = active_registry() if listings is None else load_registry_file(listings, base=active_registry())
     index = AliasIndex(registry)
@@ -130,9 +133,8 @@ def claims_cmd(articles: tuple[Path, ...], data_dir: Path | None, source: str | 
     counts = Counter(r.verdict for r in all_rows)
     console.print(f"{len(all_rows)} statement(s): " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS))
     if out is not None:
-        if out.exists() and not out.is_dir():
-            raise ClaimsInputError(f"--out {out}: exists and is not a folder; give a folder")
-        atomic_write_text(out / CLAIMS_CSV, claims_csv(all_rows))
+        with staged_output(out, command="claims", owned=(CLAIMS_CSV,)) as stage:  # sealed for `report`
+            atomic_write_text(stage / CLAIMS_CSV, claims_csv(all_rows))
         Console(stderr=True).print(f"wrote {out / CLAIMS_CSV}")
 
 
