@@ -179,15 +179,20 @@ def sentence_bounds(text: str, start: int, end: int, sentence_end: re.Pattern[st
 
     ``lo`` is one past the last position before ``start`` where ``sentence_end`` matches
     (0 when none), ``hi`` the first position at or after ``end`` where it matches (the
-    text's length when none). Positions come from one scan of the text (cached), so many
+    text's length when none), each at most ``MAX_SENTENCE_CHARS`` from the span. Positions come from one scan of the text (cached), so many
     lookups stay linear in the text's size, however long its sentences.
     """
     ends = _sentence_ends(text, sentence_end)
     i = bisect.bisect_right(ends, start - 1)
     lo = ends[i - 1] + 1 if i > 0 else 0
     j = bisect.bisect_left(ends, end)
-    return lo, ends[j] if j < len(ends) else len(text)
+    hi = ends[j] if j < len(ends) else len(text)
+    # text without sentence ends (a table, a dump) is not one sentence: each mention gets a
+    # window around it, so slicing "its sentence" stays bounded and extraction linear
+    return max(lo, start - MAX_SENTENCE_CHARS), min(hi, end + MAX_SENTENCE_CHARS)
 
+
+MAX_SENTENCE_CHARS = 1_000  # each side of a mention
 
 _ENDS_CACHE: dict[tuple[int, re.Pattern[str]], tuple[str, tuple[int, ...]]] = {}
 
