@@ -104,6 +104,11 @@ def _pbo(log: TrialLog, blocks: int, sessions: pd.DatetimeIndex, trials: int,
     return out
 
 
+#: Distinct series clustered at most: the clustering holds K x K correlations (8 K² bytes, a few
+#: copies), so more would make a sweep's memory grow with its size; above it DSR uses N raw.
+MAX_DISTINCT_SERIES = 2_000
+
+
 def _distinct_series(log: TrialLog, table_path: Path, store: ResultStore,
                      max_values: int = 20_000_000) -> tuple[np.ndarray, np.ndarray] | None:
     """The distinct return series (``K x T``, first combination of each) and, per combination,
@@ -112,6 +117,8 @@ def _distinct_series(log: TrialLog, table_path: Path, store: ResultStore,
     if not len(prints):
         return None
     _, first, inverse = np.unique(prints, axis=0, return_index=True, return_inverse=True)
+    if len(first) > MAX_DISTINCT_SERIES:
+        return None
     keys = pq.read_table(table_path, columns=["combo_id", "key"]).to_pandas().set_index("combo_id")["key"]
     reps = [str(keys.loc[int(i)]) for i in first]
     probe = _series(store, reps[0])
@@ -130,7 +137,8 @@ def _deflated(best: np.ndarray, log: TrialLog, trials: int,
     raw = overfit.deflated_sharpe(best, sharpes, trials=trials)
     out: dict[str, Any] = {"trials_raw": trials, "dsr_raw": raw.value, "sharpe_variance_raw": raw.sharpe_variance}
     if distinct is None:
-        return {**raw.as_dict(), **out, "n_basis": "raw (distinct series too large to read back)"}
+        return {**raw.as_dict(), **out, "n_basis": f"raw (more than {MAX_DISTINCT_SERIES:,} distinct series, or too large "
+                                                  f"to read back: not clustered)"}
     series, _ = distinct
     dist_sr = np.array([overfit.sharpe_per_period(r) for r in series])
     dis = overfit.deflated_sharpe(best, dist_sr, trials=len(series))
