@@ -153,7 +153,7 @@ _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
 def _os_error_message(exc: OSError) -> str:
     where = f" {exc.filename}" if exc.filename else ""
     if exc.errno in _DISK_FULL:
-        return (f"the disk is full while writing{where} ({exc.strerror}); nothing was put in place — free space "
+        return (f"the disk is full while writing{where} ({exc.strerror}); no half-written file was kept — free space "
                 f"or pass --out on another disk, then rerun")
     if exc.errno in _NOT_WRITABLE:
         return f"cannot write{where} ({exc.strerror}); pass a writable --out folder"
