@@ -39,7 +39,7 @@ def test_overrides_reach_the_strategy_and_the_file_sections() -> None:
     cfg = load_config(DEMO, hold_sessions=3, portfolio__slippage_bps=10,
                       **{"run.start": "2025-01-02", "events.only": ["qwen25max"], "strategy.listings": ["BABA"]})
     assert cfg.strategy.params.hold_sessions == 3
-    assert cfg.strategy.params.notional_per_trade_base == 200000  # untouched value kept
+    assert cfg.strategy.params.notional_per_trade_base == 150000  # untouched value kept (the demo config's)
     assert cfg.portfolio.slippage_bps == 10.0
     assert cfg.start == pd.Timestamp("2025-01-02") and cfg.events.only == ("qwen25max",)
     assert cfg.strategy.listings == ("BABA",) and cfg.data.source == "synthetic"
