@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from backtests.cli_study import parse_study_section, run_study_config
+    from backtests.cli.study import parse_study_section, run_study_config
     from backtests.config import load_config
     from backtests.event_study import write_event_study
     from backtests.report import render_report

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from backtests import cli_data
+from backtests.cli import data as cli_data
 from data_loaders.cache import CacheKey, ParquetCache
 from data_loaders.errors import UserError
 from data_loaders.sources import SourceConfigError, make_source

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from backtests.cli_tables import Col, fit_table
+from backtests.cli.tables import Col, fit_table
 from cli_runner import run_cli
 from data_loaders.cache import CachedSource, ParquetCache
 from data_loaders.synthetic import SyntheticMarket

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from backtests.cli import main
-from backtests.cli_study import parse_study_section
+from backtests.cli.study import parse_study_section
 from backtests.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]

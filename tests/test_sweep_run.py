@@ -284,7 +284,7 @@ def test_cli_reports_sweep_section_problems(tmp_path: Path, capsys: pytest.Captu
 def test_cli_without_sweep_section_says_how_to_add_one(tmp_path: Path) -> None:
     cfg = synthetic_config(tmp_path)
     with pytest.raises(ConfigError, match=r"no \[sweep\] section"):
-        from backtests.cli_sweep import parse_sweep_section
+        from backtests.cli.sweep import parse_sweep_section
         parse_sweep_section(cfg)
 
 

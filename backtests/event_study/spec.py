@@ -2,7 +2,7 @@
 
 :class:`EventStudySpec` is a frozen value object validated at construction; every message
 names the field, the value and the fix. The TOML ``[study]`` section maps onto it key for
-key (see :mod:`backtests.cli_study`).
+key (see :mod:`backtests.cli.study`).
 """
 
 from __future__ import annotations

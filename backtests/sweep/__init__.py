@@ -4,7 +4,7 @@ engine (falling back to the engine where the kernel does not apply), in parallel
 processes or a Dask cluster, stored resumably as Parquet, with overfitting diagnostics
 (deflated Sharpe ratio, probability of backtest overfitting, walk-forward).
 
-Entry points: :func:`sweep` (API) and ``catalyst-bt sweep CONFIG`` (:mod:`backtests.cli_sweep`).
+Entry points: :func:`sweep` (API) and ``catalyst-bt sweep CONFIG`` (:mod:`backtests.cli.sweep`).
 """
 
 from backtests.sweep.run import SweepOutcome, SweepSpec, run_sweep, sweep

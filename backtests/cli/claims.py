@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from backtests.cli_tables import Col, fit_table
+from backtests.cli.tables import Col, fit_table
 from backtests.claims_check import CSV_COLUMNS, VERDICTS, ClaimChecker, ClaimRow, ClaimsInputError, Tolerances
 from backtests.report.load import CLAIMS_CSV
 from backtests.outdir import check_out_dir, staged_output

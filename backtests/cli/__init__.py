@@ -1,10 +1,11 @@
 """``catalyst-bt`` command line.
 
-Each area registers its own click commands from a small module (``cli_data``,
-``cli_events`` ...); this module only assembles them and turns known errors into
-one-line messages instead of tracebacks.
+The command line is its own sub-package: each area registers its click commands from a
+small module here (``backtests.cli.data``, ``backtests.cli.events`` ...), next to the shared
+options (``cli.options``) and terminal tables (``cli.tables``); this module only assembles
+them and turns known errors into one-line messages instead of tracebacks.
 
-Commands load lazily: ``catalyst-bt run`` imports ``cli_run`` and what it uses, not the
+Commands load lazily: ``catalyst-bt run`` imports ``cli.run`` and what it uses, not the
 event study (scipy), the sweep (pyarrow, dask) or the tearsheet (matplotlib);
 ``--help`` and ``--version`` import none of them (the one-line help of each command is read from its
 module's source).
@@ -26,26 +27,26 @@ from data_loaders.errors import ExitCode, UserError
 #: command name -> module defining ``register(group)``; ``--help`` reads each command's one-line
 #: help from the module's source (:func:`_short_help`) without importing it.
 _LAZY_COMMANDS: dict[str, str] = {
-    "claims": "backtests.cli_claims",
-    "data": "backtests.cli_data",
-    "demo": "backtests.cli_run",
-    "events": "backtests.cli_events",
-    "report": "backtests.cli_report",
-    "run": "backtests.cli_run",
-    "study": "backtests.cli_study",
-    "sweep": "backtests.cli_sweep",
+    "claims": "backtests.cli.claims",
+    "data": "backtests.cli.data",
+    "demo": "backtests.cli.run",
+    "events": "backtests.cli.events",
+    "report": "backtests.cli.report",
+    "run": "backtests.cli.run",
+    "study": "backtests.cli.study",
+    "sweep": "backtests.cli.sweep",
 }
 
 # Modules that each define ``register(group: click.Group) -> None``; those with no entry in
 # _LAZY_COMMANDS are imported (and registered) at start-up.
 _COMMAND_MODULES: tuple[str, ...] = (
-    "backtests.cli_run",
-    "backtests.cli_data",
-    "backtests.cli_events",
-    "backtests.cli_study",
-    "backtests.cli_sweep",
-    "backtests.cli_report",
-    "backtests.cli_claims",
+    "backtests.cli.run",
+    "backtests.cli.data",
+    "backtests.cli.events",
+    "backtests.cli.study",
+    "backtests.cli.sweep",
+    "backtests.cli.report",
+    "backtests.cli.claims",
 )
 
 
@@ -133,7 +134,7 @@ def _print_version(ctx: click.Context) -> None:
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, help="Show the version and exit.",
               callback=lambda ctx, _param, value: _print_version(ctx) if value and not ctx.resilient_parsing else None)
 def cli() -> None:
-    """Backtest dated news catalysts on 9988.HK / BABA against HSTECH."""
+    """Backtest dated news catalysts on any declared listing (9988.HK / BABA first) against HSTECH."""
 
 
 def _register_eager() -> None:

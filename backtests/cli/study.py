@@ -11,8 +11,8 @@ import json
 import click
 from rich.console import Console
 
-from backtests.cli_options import config_data_options, output_options, print_json
-from backtests.cli_tables import Col, fit_table
+from backtests.cli.options import config_data_options, output_options, print_json
+from backtests.cli.tables import Col, fit_table
 from backtests.config import load_config
 from backtests.event_study import EventStudyResult, result_to_json
 from backtests.event_study.outputs import _ci, _p, _pct
@@ -51,7 +51,7 @@ LEADLAG_COLUMNS: tuple[Col, ...] = (
 
 def _print_study(console: Console, result: EventStudyResult) -> None:
     """The study's rows, joint and lead-lag results as tables that fit the console, then
-    failed rows and problems as lines (see :mod:`backtests.cli_tables`)."""
+    failed rows and problems as lines (see :mod:`backtests.cli.tables`)."""
     t = result.table
     label = " [SYNTHETIC DATA]" if result.synthetic else ""
     console.print(f"event study: {len(t)} rows, model {result.spec.model}, seed {result.seed}{label}", highlight=False)

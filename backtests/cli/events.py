@@ -10,7 +10,7 @@ import click
 import pandas as pd
 from rich.console import Console
 
-from backtests.cli_tables import Col, fit_table
+from backtests.cli.tables import Col, fit_table
 from backtests.results import atomic_write_text
 from data_loaders.errors import UserError
 from data_loaders.markets import get_listing

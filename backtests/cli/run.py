@@ -10,8 +10,8 @@ import click
 import pandas as pd
 from rich.console import Console
 
-from backtests.cli_options import config_data_options, output_options, print_json
-from backtests.cli_tables import Col, fit_table
+from backtests.cli.options import config_data_options, output_options, print_json
+from backtests.cli.tables import Col, fit_table
 from backtests.config import RunConfig, load_config
 from backtests.outdir import check_out_dir
 from backtests.results import BacktestResult
