@@ -4,43 +4,23 @@ The Python API (:mod:`backtests.api`)::
 
     from backtests import run, study, sweep, report, load_config
 
-Importing ``backtests`` is cheap: each name is imported on first use. ``sweep`` and
-``report`` are also sub-packages (``backtests.sweep``, ``backtests.report``); calling either
-package runs the API function of its name, so ``from backtests import sweep`` gives a
-callable whichever was imported first.
+Importing ``backtests`` is cheap: each name is imported on first use. The rooms behind
+them are sub-packages with names of their own, so none shadows an API function:
+``backtests.cli`` (the command line), ``backtests.event_study``, ``backtests.sweeps`` and
+``backtests.reporting`` (the tearsheet).
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import Any
 
 __all__ = ["load_config", "report", "run", "study", "sweep"]
 
 
-class _CallablePackage(types.ModuleType):
-    """A sub-package that is also the API function of its name (see the module docstring)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        api = importlib.import_module("backtests.api")
-        return getattr(api, self.__name__.rpartition(".")[2])(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"<package {self.__name__!r}, callable as backtests.api.{self.__name__.rpartition('.')[2]}>"
-
-
-def callable_package(name: str) -> None:
-    """Make package ``name`` (``backtests.sweep``, ``backtests.report``) call its API function."""
-    sys.modules[name].__class__ = _CallablePackage
-
-
 def __getattr__(name: str) -> Any:
-    if name in ("run", "study", "load_config"):
+    if name in __all__:
         return getattr(importlib.import_module("backtests.api"), name)
-    if name in ("sweep", "report"):
-        return importlib.import_module(f"backtests.{name}")
     raise AttributeError(f"module 'backtests' has no attribute {name!r}")
 
 

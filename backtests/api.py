@@ -144,7 +144,7 @@ def sweep(config: ConfigLike, /, grid: Mapping[str, Sequence[Any]] | Any | None 
     ----------
     grid
         ``{name: [values]}`` (every combination; names as overrides take them) or a
-        :class:`backtests.sweep.RandomSearch`; None: the config's ``[sweep]`` grid or search.
+        :class:`backtests.sweeps.RandomSearch`; None: the config's ``[sweep]`` grid or search.
     constraint
         An expression over parameter names, or ``f(values: dict) -> bool``; None: the
         ``[sweep]`` constraint when the grid comes from the file.
@@ -158,8 +158,8 @@ def sweep(config: ConfigLike, /, grid: Mapping[str, Sequence[Any]] | Any | None 
     **overrides
         Base values of what the grid does not vary (as :func:`run`).
     """
-    from backtests.sweep.run import SweepSpec, run_sweep
-    from backtests.sweep.section import parse_sweep_section
+    from backtests.sweeps.run import SweepSpec, run_sweep
+    from backtests.sweeps.section import parse_sweep_section
 
     cfg = _prepare(config, prices=prices, data_dir=data_dir, source=source, refresh=refresh,
                    overrides=overrides, bare="strategy.params")
@@ -197,7 +197,7 @@ def report(results: str | Path | RunResult | StudyResult | SweepResult
     path
         The folder to write into; required with result objects.
     """
-    from backtests.report import render_report
+    from backtests.reporting import render_report
 
     if isinstance(results, (str, Path)):
         return render_report(Path(results) if path is None else _same(Path(results), Path(path)))

@@ -242,8 +242,8 @@ class SweepResult:
 
     def distinct(self, top: int | None = None) -> pd.DataFrame:
         """Combinations that gave the same result collapsed into one row, best first
-        (:func:`backtests.sweep.distinct.distinct_results`)."""
-        from backtests.sweep.distinct import distinct_results
+        (:func:`backtests.sweeps.distinct.distinct_results`)."""
+        from backtests.sweeps.distinct import distinct_results
 
         space = self.summary["space"]
         dims = tuple(space["grid"]) if space["search"] == "grid" else _random_dims(space)
@@ -285,7 +285,7 @@ class SweepResult:
         return report(self, path)
 
     def _repr_html_(self) -> str:
-        from backtests.sweep.distinct import describe_parameters
+        from backtests.sweeps.distinct import describe_parameters
 
         s = self.summary
         metric = s["metric"]

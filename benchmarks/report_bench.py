@@ -4,7 +4,7 @@ Run: ``python benchmarks/report_bench.py [--data-dir ../shared/data/prices] [--r
 Runs ``configs/alibaba_2025.toml`` over three years on the real prices when the folder
 exists (else the seeded synthetic market), adds the event study of
 ``configs/study_alibaba_2025.toml`` to the same folder, then times
-:func:`backtests.report.render_report` alone (imports, the backtest and the study are
+:func:`backtests.reporting.render_report` alone (imports, the backtest and the study are
 reported apart) and prints the HTML size, then times ``--png`` (the matplotlib files) once.
 Targets: a few seconds, under 5 MB.
 """
@@ -35,7 +35,7 @@ def main() -> None:
     from backtests.cli.study import parse_study_section, run_study_config
     from backtests.config import load_config
     from backtests.event_study import write_event_study
-    from backtests.report import render_report
+    from backtests.reporting import render_report
     from backtests.runner import run_config
     import_s = time.perf_counter() - t0
 

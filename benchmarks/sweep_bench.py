@@ -4,7 +4,7 @@ Run: ``python benchmarks/sweep_bench.py [--data-dir ../shared/data/prices] [--re
 
 1. **Event sweep** (PostEventDrift long on 9988.HK + BABA, 2023-01-03..2025-12-31, HKD base,
    5 bps slippage; hold 1..20 × 4 notionals × 10 catalyst subsets = 800 combinations):
-   the whole :func:`backtests.sweep.sweep` call (load, evaluate on 2 processes, store, table,
+   the whole :func:`backtests.sweeps.sweep` call (load, evaluate on 2 processes, store, table,
    diagnostics: DSR, PBO, walk-forward, heatmaps) against vectorbt ``Portfolio.from_orders``
    on the same orders (sizes from the same event table, then Sharpe, drawdown, return and
    trade records for every combination); the fast path alone against vectorbt's simulation;
@@ -69,7 +69,7 @@ def config(data_dir: Path):
 
 
 def whole_sweep(cfg, grid: dict, workers: int = 2) -> tuple[float, pd.DataFrame]:
-    from backtests.sweep import SweepSpec, sweep
+    from backtests.sweeps import SweepSpec, sweep
 
     t0 = time.perf_counter()
     table = sweep(SweepSpec(config=cfg, workers=workers, progress=False), grid)
@@ -99,9 +99,9 @@ def median(values: list[float]) -> float:
 
 
 def event_sweep(data_dir: Path, repeats: int) -> None:
-    from backtests.sweep import kernel
-    from backtests.sweep.inputs import load_sweep_inputs
-    from backtests.sweep.space import iter_space
+    from backtests.sweeps import kernel
+    from backtests.sweeps.inputs import load_sweep_inputs
+    from backtests.sweeps.space import iter_space
 
     cfg = config(data_dir)
     inputs = load_sweep_inputs(cfg, listings=("9988.HK", "BABA"))

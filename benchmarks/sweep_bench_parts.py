@@ -20,7 +20,7 @@ def _orders(inputs, plans) -> dict[int, np.ndarray]:
     """Signed quantities ``bars x combinations`` per listing: each allowed schedule row buys at its
     first-trade open, floor(notional / (previous close x FX x lot)) lots, and sells ``hold`` bars
     later (the event table is the fast path's, sizing done here with numpy)."""
-    from backtests.sweep.kernel import kernel_data
+    from backtests.sweeps.kernel import kernel_data
 
     kd = kernel_data(inputs)
     rows = kd.rows
@@ -46,7 +46,7 @@ def vectorbt_run(inputs, plans) -> tuple[float, float, dict]:
     """(whole seconds, simulation + metrics seconds, portfolios by listing index)."""
     import vectorbt as vbt
 
-    from backtests.sweep.kernel import kernel_data
+    from backtests.sweeps.kernel import kernel_data
 
     kd = kernel_data(inputs)
     t0 = time.perf_counter()
@@ -68,8 +68,8 @@ def vectorbt_run(inputs, plans) -> tuple[float, float, dict]:
 
 def same_trades(inputs, plans, picks: tuple[int, ...]) -> str:
     """Fills of the fast path and of vectorbt on ``picks``, netted per listing and session."""
-    from backtests.sweep import kernel
-    from backtests.sweep.kernel import kernel_data
+    from backtests.sweeps import kernel
+    from backtests.sweeps.kernel import kernel_data
 
     kd = kernel_data(inputs)
     _, _, pfs = vectorbt_run(inputs, [plans[i] for i in picks])
@@ -104,7 +104,7 @@ def bare_backtrader_run(inputs, plan) -> float:
     import backtrader as bt
 
     from backtests.engine import _feed
-    from backtests.sweep import kernel
+    from backtests.sweeps import kernel
 
     trades = kernel.trades(inputs, plan)
     orders: dict[tuple[str, int], int] = {}
@@ -166,9 +166,9 @@ STRATEGY_GRIDS = {
 def per_strategy_rows(data_dir: Path, engine_runs: int = 3) -> list[dict]:
     """Combinations per second of each strategy's fast path and of its backtrader path."""
     from backtests.config import load_config
-    from backtests.sweep import kernel
-    from backtests.sweep.evaluate import run_engine
-    from backtests.sweep.inputs import load_sweep_inputs
+    from backtests.sweeps import kernel
+    from backtests.sweeps.evaluate import run_engine
+    from backtests.sweeps.inputs import load_sweep_inputs
 
     out = []
     for name, (config_name, grid) in STRATEGY_GRIDS.items():

@@ -48,7 +48,7 @@ def _config(data_dir: Path):
 
 
 def _child(data_dir: Path, size: str) -> None:
-    from backtests.sweep import SweepSpec, run_sweep
+    from backtests.sweeps import SweepSpec, run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = SweepSpec(config=_config(data_dir), out_dir=Path(tmp), workers=2, progress=False, chunk_size=1000)

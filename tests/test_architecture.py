@@ -44,7 +44,7 @@ def test_imports_flow_one_way(package: str) -> None:
 def test_only_the_engine_and_strategy_base_know_backtrader() -> None:
     users = {str(p.relative_to(REPO)) for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")
              if "backtrader" in _imports(p)}
-    extra = users - BACKTRADER_ALLOWED - {p for p in users if p.startswith("backtests/sweep")}
+    extra = users - BACKTRADER_ALLOWED - {p for p in users if p.startswith("backtests/sweeps")}
     assert not extra, f"backtrader imported outside the engine/strategy base: {sorted(extra)}"
 
 

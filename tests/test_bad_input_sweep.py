@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from backtests.sweep.guards import check_memory, remove_stale_tmp
-from backtests.sweep.space import SafeExpression, SweepSpaceError
-from backtests.sweep.store import ResultStore, StoreCorruptError
+from backtests.sweeps.guards import check_memory, remove_stale_tmp
+from backtests.sweeps.space import SafeExpression, SweepSpaceError
+from backtests.sweeps.store import ResultStore, StoreCorruptError
 from data_loaders.cache import CacheError, read_bars
 from test_sweep_resume import SWEEP  # backtrader engine, 2 workers: busy when the main process is killed
 from test_sweep_run import synthetic_config

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtests.report.panels.cross_firm import heat_table, stars
+from backtests.reporting.panels.cross_firm import heat_table, stars
 from cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def test_the_china_tech_narrative_across_seven_firms(prices_dir: Path, tmp_path:
 
 @pytest.mark.realdata
 def test_the_cross_firm_panel_on_a_study_and_a_basket_run(prices_dir: Path, tmp_path: Path) -> None:
-    from backtests.report import render_report
+    from backtests.reporting import render_report
 
     basket = REPO / "configs" / "strategies" / "narrative_basket.toml"
     study = REPO / "configs" / "study_china_tech_2025.toml"

@@ -20,11 +20,11 @@ import pandas as pd
 import pytest
 
 from backtests.config import load_config
-from backtests.sweep import kernel
-from backtests.sweep.evaluate import result_metrics, run_engine
-from backtests.sweep.inputs import load_sweep_inputs
-from backtests.sweep.rowmetrics import ROW_METRICS
-from backtests.sweep.space import SweepSpaceError
+from backtests.sweeps import kernel
+from backtests.sweeps.evaluate import result_metrics, run_engine
+from backtests.sweeps.inputs import load_sweep_inputs
+from backtests.sweeps.rowmetrics import ROW_METRICS
+from backtests.sweeps.space import SweepSpaceError
 
 REPO = Path(__file__).resolve().parents[1]
 LISTINGS = [("9988.HK",), ("BABA",), ("9988.HK", "BABA")]

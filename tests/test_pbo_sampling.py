@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backtests.sweep import overfit
+from backtests.sweeps import overfit
 
 
 def _stats(seed: int) -> tuple[np.ndarray, np.ndarray, int]:

@@ -16,10 +16,10 @@ import pandas as pd
 import plotly
 import pytest
 
-from backtests.report import ReportInputError, build_report, load_results, render_report
-from backtests.report.equity_chart import _catalyst_cluster, _Label, _lanes
-from backtests.report.formatting import format_metric, metric_kind
-from backtests.report.series import Curves, monthly_returns, rolling_beta_alpha, underwater
+from backtests.reporting import ReportInputError, build_report, load_results, render_report
+from backtests.reporting.equity_chart import _catalyst_cluster, _Label, _lanes
+from backtests.reporting.formatting import format_metric, metric_kind
+from backtests.reporting.series import Curves, monthly_returns, rolling_beta_alpha, underwater
 from cli_runner import run_cli
 from report_factory import REPO, STUDY_TOML, demo_run, write_sweep_fixture
 from report_html import parse_tearsheet
@@ -290,7 +290,7 @@ def test_rendering_never_imports_pyplot_or_backtrader_plot(demo_dir: Path, tmp_p
     out = copy(demo_dir, tmp_path / "run")
     code = (
         "import sys\n"
-        "from backtests.report import render_report\n"
+        "from backtests.reporting import render_report\n"
         f"render_report({str(out)!r})\n"
         "bad = sorted(m for m in sys.modules if m in ('matplotlib.pyplot', 'backtrader.plot', 'tkinter'))\n"
         "print(','.join(bad))\n"

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from backtests.report import render_report
+from backtests.reporting import render_report
 from cli_runner import run_cli
 from report_factory import STUDY_TOML, demo_run, real_sweep
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from backtests.report import build_report, load_results
-from backtests.report.fragments import Column, chart, table
-from backtests.report.panels import Fragment, Panel, discover, render_panels
-from backtests.report.tables import Cell
+from backtests.reporting import build_report, load_results
+from backtests.reporting.fragments import Column, chart, table
+from backtests.reporting.panels import Fragment, Panel, discover, render_panels
+from backtests.reporting.tables import Cell
 from report_factory import demo_run
 from report_html import parse_tearsheet
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backtests.sweep import run_sweep
+from backtests.sweeps import run_sweep
 from test_sweep_run import spec, synthetic_config
 
 distributed = pytest.importorskip("distributed")
@@ -37,7 +37,7 @@ def test_dask_1_and_2_workers_and_local_processes_agree(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from backtests.sweep import SweepSpaceError, executors
+    from backtests.sweeps import SweepSpaceError, executors
 
     monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT", "2s")  # nothing listens on port 1: fail fast
     cfg = synthetic_config(tmp_path)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtests.sweep import effective, overfit
-from backtests.sweep.summary import _pbo
-from backtests.sweep.trials import StatsSpec, TrialLog, row_stats
+from backtests.sweeps import effective, overfit
+from backtests.sweeps.summary import _pbo
+from backtests.sweeps.trials import StatsSpec, TrialLog, row_stats
 
 
 def test_a_mirrored_short_arm_is_the_same_trial() -> None:
@@ -84,8 +84,8 @@ def test_walk_forward_reports_no_signal_instead_of_combo_zero() -> None:
 
 
 def test_tearsheet_verdict_states_the_dsr_under_each_count_and_event_time_pbo() -> None:
-    from backtests.report.load import SweepParts
-    from backtests.report.panels.sweep import verdict, walk_rows
+    from backtests.reporting.load import SweepParts
+    from backtests.reporting.panels.sweep import verdict, walk_rows
 
     dsr = {"value": 0.71, "expected_max_sharpe": 0.05, "trials_raw": 4032, "dsr_raw": 0.02, "trials_distinct": 990,
            "dsr_distinct": 0.2, "trials_effective": 37, "dsr_effective": 0.71}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from backtests.sweep import overfit
+from backtests.sweeps import overfit
 
 
 def test_expected_max_sharpe_matches_the_formula_by_hand() -> None:

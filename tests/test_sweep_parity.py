@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 from backtests.config import load_config
-from backtests.sweep import kernel
-from backtests.sweep.evaluate import result_metrics, run_engine
-from backtests.sweep.inputs import SweepInputs, load_sweep_inputs
-from backtests.sweep.rowmetrics import ROW_METRICS
+from backtests.sweeps import kernel
+from backtests.sweeps.evaluate import result_metrics, run_engine
+from backtests.sweeps.inputs import SweepInputs, load_sweep_inputs
+from backtests.sweeps.rowmetrics import ROW_METRICS
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "configs" / "sweep_alibaba_2025.toml"

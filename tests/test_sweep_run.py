@@ -13,8 +13,8 @@ import pytest
 
 from backtests.cli import main
 from backtests.config import ConfigError, RunConfig, load_config
-from backtests.sweep import RandomSearch, SweepSpaceError, SweepSpec, run_sweep, sweep
-from backtests.sweep.rowmetrics import ROW_METRICS
+from backtests.sweeps import RandomSearch, SweepSpaceError, SweepSpec, run_sweep, sweep
+from backtests.sweeps.rowmetrics import ROW_METRICS
 from strategies.post_event_drift import PostEventDrift, PostEventDriftParams
 from strategies.registry import STRATEGIES, StrategyEntry
 

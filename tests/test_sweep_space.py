@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from backtests.sweep.inputs import load_sweep_inputs
-from backtests.sweep.chunks import key_maker
-from backtests.sweep.space import (RandomSearch, SafeExpression, SweepSpaceError, canonical_json, check_grid,
+from backtests.sweeps.inputs import load_sweep_inputs
+from backtests.sweeps.chunks import key_maker
+from backtests.sweeps.space import (RandomSearch, SafeExpression, SweepSpaceError, canonical_json, check_grid,
                                    check_names, grid_size, iter_space, label)
 from test_sweep_run import synthetic_config
 

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from backtests.cli.tables import Col, fit_table
 from backtests.claims_check import CSV_COLUMNS, VERDICTS, ClaimChecker, ClaimRow, ClaimsInputError, Tolerances
-from backtests.report.load import CLAIMS_CSV
+from backtests.reporting.load import CLAIMS_CSV
 from backtests.outdir import check_out_dir, staged_output
 from backtests.results import atomic_write_text
 from data_loaders.registry import active_registry

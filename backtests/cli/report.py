@@ -15,8 +15,8 @@ def register(group: click.Group) -> None:
         """Write OUTDIR/tearsheet.html (one self-contained file with interactive charts, no network
         needed) from the files catalyst-bt run / study / sweep wrote into OUTDIR."""
         from backtests.outdir import UnfinishedResultsError, require_complete
-        from backtests.report import render_report  # plotly/matplotlib only when needed
-        from backtests.report.load import load_results
+        from backtests.reporting import render_report  # plotly/matplotlib only when needed
+        from backtests.reporting.load import load_results
 
         require_complete(out_dir)  # an interrupted run's folder is refused, not rendered
         broken = load_results(out_dir).problems  # a sealed folder whose files no longer read

@@ -88,7 +88,7 @@ def register(group: click.Group) -> None:
         check_out_dir(out or Path("out") / cfg.name)
         _execute(cfg, out or Path("out") / cfg.name, cache_dir, as_json=as_json, quiet=quiet)
         if report:
-            from backtests.report import render_report  # matplotlib only when asked for
+            from backtests.reporting import render_report  # matplotlib only when asked for
 
             written = render_report(out or Path("out") / cfg.name)
             if not quiet:

@@ -132,7 +132,7 @@ def register(group: click.Group) -> None:
         csv_path, json_path = written[0], written[1]
         cross = result.cross_section if result.cross_section is not None and len(result.cross_section.table) else None
         if report:
-            from backtests.report import render_report  # matplotlib only when asked for
+            from backtests.reporting import render_report  # matplotlib only when asked for
 
             written.append(render_report(csv_path.parent))
         if as_json:

@@ -1,5 +1,5 @@
 """``catalyst-bt sweep CONFIG``: a parameter sweep of the config's strategy
-(the ``[sweep]`` section: :mod:`backtests.sweep.section`)."""
+(the ``[sweep]`` section: :mod:`backtests.sweeps.section`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from rich.console import Console
 from backtests.cli.options import config_data_options, output_options, print_json
 from backtests.cli.tables import Col, fit_table
 from backtests.config import load_config
-from backtests.sweep.chunks import ENGINE_MODES
-from backtests.sweep.distinct import describe_parameters, distinct_results
-from backtests.sweep.run import SweepOutcome, SweepSpec, run_sweep
-from backtests.sweep.section import OFF_WORDS, SWEEP_KEYS, SweepSection, parse_sweep_section
+from backtests.sweeps.chunks import ENGINE_MODES
+from backtests.sweeps.distinct import describe_parameters, distinct_results
+from backtests.sweeps.run import SweepOutcome, SweepSpec, run_sweep
+from backtests.sweeps.section import OFF_WORDS, SWEEP_KEYS, SweepSection, parse_sweep_section
 
 __all__ = ["OFF_WORDS", "SWEEP_KEYS", "SweepSection", "parse_sweep_section", "register"]
 
@@ -96,7 +96,7 @@ def register(group: click.Group) -> None:
     @click.option("--seed", type=int, help="Seed of a random search, overriding [sweep] seed.")
     @click.option("--engine", type=click.Choice(ENGINE_MODES), help="auto | kernel | backtrader (overrides [sweep] engine).")
     @click.option("--store", type=click.Path(path_type=Path), help="Result store folder (default: OUT/parts).")
-    @click.option("--report", is_flag=True, help="Render the tearsheet (backtests.report) into the output folder.")
+    @click.option("--report", is_flag=True, help="Render the tearsheet (backtests.reporting) into the output folder.")
     @click.option("--no-progress", is_flag=True, help="No progress bar.")
     @click.option("--cache-dir", type=click.Path(path_type=Path), help="Parquet cache for akshare downloads.")
     @output_options
@@ -120,7 +120,7 @@ def register(group: click.Group) -> None:
         best = best_distinct(outcome, spec.top, Path(store) if store else outcome.out_dir / "parts")
         written = [outcome.table_path, outcome.summary_path]
         if report:
-            from backtests.report import render_report  # the tearsheet stack only when asked for
+            from backtests.reporting import render_report  # the tearsheet stack only when asked for
 
             written.append(render_report(outcome.out_dir))
         if as_json:

@@ -1,0 +1,95 @@
+"""How many different bets a sweep really tried, and whether its blocks carry returns.
+
+**Effective number of trials** (López de Prado, 2019, "A Data Science Solution to the
+Multiple-Testing Crisis in Financial Research"): the distinct return series are
+clustered by average-linkage hierarchical clustering on ``1 − |ρ|`` and cut at
+``|ρ| ≥`` :data:`EFFECTIVE_CORRELATION` (a short arm that mirrors a long one, ``ρ = −1``,
+is the same trial); each cluster is one trial whose returns are the equal-weight mean of
+its members (sign-aligned to its first member), and ``V[SR]`` is taken over the clusters'
+Sharpe ratios.
+
+**PBO coverage**: CSCV is refused when fewer than half the blocks carry any return (a
+split of flat blocks ranks ties, not skill); :func:`event_time_returns` keeps only the
+sessions where some combination is invested, so blocks can be cut in event time instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtests.sweeps.overfit import sharpe_per_period
+
+#: Series correlated at least this much (in absolute value) are one trial.
+EFFECTIVE_CORRELATION = 0.5
+EFFECTIVE_METHOD = (f"distinct return series clustered by average-linkage hierarchical clustering on 1 - |corr|, "
+                    f"cut at |corr| >= {EFFECTIVE_CORRELATION}; cluster returns = equal-weight mean of its members "
+                    f"(sign-aligned); V[SR] over the clusters' Sharpe ratios")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EffectiveTrials:
+    """Clusters of distinct return series (see the module doc).
+
+    Attributes
+    ----------
+    count
+        Number of clusters (the effective number of trials), flat series excluded.
+    labels
+        Cluster of each input series (``-1``: flat, in no cluster).
+    sharpes
+        Per-period Sharpe ratio of each cluster's mean series.
+    flat
+        Number of flat input series (no dispersion).
+    """
+
+    count: int
+    labels: np.ndarray
+    sharpes: np.ndarray
+    flat: int
+
+
+def effective_trials(returns: np.ndarray, threshold: float = EFFECTIVE_CORRELATION) -> EffectiveTrials:
+    """Cluster the rows of a ``K x T`` matrix of distinct return series by ``|corr|``."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    r = np.atleast_2d(np.asarray(returns, dtype=float))
+    labels = np.full(len(r), -1)
+    live = np.flatnonzero(r.std(axis=1) > 0) if r.shape[1] >= 2 else np.empty(0, dtype=int)
+    if len(live) == 0:
+        return EffectiveTrials(count=0, labels=labels, sharpes=np.empty(0), flat=len(r))
+    x = r[live]
+    if len(live) == 1:
+        groups = np.array([1])
+        corr = np.ones((1, 1))
+    else:
+        corr = np.clip(np.corrcoef(x), -1.0, 1.0)
+        dist = 1.0 - np.abs(corr)
+        np.fill_diagonal(dist, 0.0)
+        groups = fcluster(linkage(squareform(dist, checks=False), method="average"), 1.0 - threshold,
+                          criterion="distance")
+    sharpes = []
+    for k, g in enumerate(np.unique(groups)):
+        members = np.flatnonzero(groups == g)
+        labels[live[members]] = k
+        signs = np.sign(corr[members[0], members])
+        signs[signs == 0] = 1.0
+        sharpes.append(sharpe_per_period((x[members] * signs[:, None]).mean(axis=0)))
+    return EffectiveTrials(count=len(sharpes), labels=labels, sharpes=np.array(sharpes), flat=int(len(r) - len(live)))
+
+
+def event_time_returns(returns: np.ndarray) -> np.ndarray:
+    """The columns (sessions) of an ``N x T`` return matrix where some row is non-zero:
+    CSCV blocks cut on them are blocks of event time, each carrying returns."""
+    r = np.atleast_2d(np.asarray(returns, dtype=float))
+    return r[:, np.any(r != 0.0, axis=0)]
+
+
+def active_blocks(block_sq: np.ndarray) -> int:
+    """Blocks in which at least one strategy has a non-zero return (``N x S`` sums of squares)."""
+    sq = np.atleast_2d(np.asarray(block_sq, dtype=float))
+    return int(np.count_nonzero(sq.sum(axis=0) > 0)) if sq.size else 0
+
+

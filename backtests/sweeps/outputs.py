@@ -1,0 +1,110 @@
+"""Files a sweep writes besides the table: heatmap pivots and ``sweep_summary.json``.
+
+Heatmap contract (the tearsheet renders exactly this): ``heatmap_<x>__<y>.csv`` is a pivot
+table whose first column holds the ``y`` values (header: the ``y`` name) and whose other
+columns are the ``x`` values; each cell is the best (maximum) ``metric`` over every other
+dimension at that (x, y). Continuous dimensions with more than 20 distinct values (random
+search) are cut into 10 equal-width bins labelled ``low..high``. The summary lists each as
+``{"x", "y", "metric", "file"}``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backtests.results import atomic_write_text
+from backtests.sweeps.space import label
+
+MAX_LEVELS = 60
+BINS = 10
+
+
+def _axis(values: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Labels of one dimension's values and their display order (numbers ascending, "off" last;
+    other values in order of first appearance)."""
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    missing = bool((codes < 0).any())
+    if numeric and len(uniques) > MAX_LEVELS:
+        x = values.to_numpy(dtype=float)
+        edges = np.linspace(np.nanmin(x), np.nanmax(x), BINS + 1)
+        names = np.array([f"{edges[i]:.4g}..{edges[i + 1]:.4g}" for i in range(BINS)] + ["off"], dtype=object)
+        idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, BINS - 1)
+        labels = pd.Series(names[np.where(np.isnan(x), BINS, idx)], index=values.index)
+        used = set(np.unique(idx[~np.isnan(x)]).tolist())
+        return labels, [names[i] for i in range(BINS) if i in used] + (["off"] if missing else [])
+    names = np.array([label(v) for v in uniques] + ["off"], dtype=object)  # code -1 (missing) -> "off"
+    labels = pd.Series(names[codes], index=values.index)
+    order_idx = np.argsort(np.asarray(uniques, dtype=float), kind="stable") if numeric else range(len(uniques))
+    order = list(dict.fromkeys([names[i] for i in order_idx] + (["off"] if missing else [])))
+    return labels, order
+
+
+def heatmap_table(table: pd.DataFrame, x: str, y: str, metric: str) -> pd.DataFrame:
+    """Pivot of ``metric`` (max over other dimensions) with ``y`` rows and ``x`` columns."""
+    xl, x_order = _axis(table[x])
+    yl, y_order = _axis(table[y])
+    frame = pd.DataFrame({"x": xl.to_numpy(), "y": yl.to_numpy(), "v": table[metric].to_numpy(dtype=float)})
+    pivot = frame.groupby(["y", "x"], sort=False)["v"].max().unstack("x")
+    pivot = pivot.reindex(index=y_order, columns=x_order)
+    pivot.index.name = y
+    pivot.columns.name = None
+    return pivot
+
+
+def safe_name(name: str) -> str:
+    """A dimension name usable in a file name (``events.only`` -> ``events.only``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def write_heatmaps(table: pd.DataFrame, pairs: Sequence[tuple[str, str]], metric: str, out_dir: Path
+                   ) -> list[dict[str, str]]:
+    """Write one CSV per (x, y) pair; returns the summary entries."""
+    entries = []
+    for x, y in pairs:
+        pivot = heatmap_table(table, x, y, metric)
+        name = f"heatmap_{safe_name(x)}__{safe_name(y)}.csv"
+        buf = io.StringIO()
+        pivot.reset_index().to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
+        atomic_write_text(out_dir / name, buf.getvalue())
+        entries.append({"x": x, "y": y, "metric": metric, "file": name})
+    return entries
+
+
+def default_pairs(table: pd.DataFrame, dims: Sequence[str], limit: int = 6) -> list[tuple[str, str]]:
+    """Pairs of dimensions that take at least two values, in dimension order (at most ``limit``)."""
+    varied = [d for d in dims if table[d].astype(str).nunique(dropna=False) >= 2]
+    pairs = [(varied[i], varied[j]) for i in range(len(varied)) for j in range(i + 1, len(varied))]
+    return pairs[:limit]
+
+
+def json_value(value: Any) -> Any:
+    """numpy scalars -> Python, tuples -> lists (for the summary)."""
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+BEST_RETURNS_CSV = "sweep_best_returns.csv"
+
+
+def write_best_returns(out_dir: Path, sessions: pd.DatetimeIndex, strategy_returns: np.ndarray,
+                       benchmark_returns: np.ndarray) -> str:
+    """Write the best combination's session returns beside the benchmark's (for the tearsheet's
+    equity chart): ``session, strategy_return, benchmark_return`` on the benchmark's clock."""
+    frame = pd.DataFrame({"session": [f"{s:%Y-%m-%d}" for s in sessions],
+                          "strategy_return": np.asarray(strategy_returns, dtype=float),
+                          "benchmark_return": np.asarray(benchmark_returns, dtype=float)})
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, float_format="%.12g", lineterminator="\n")
+    atomic_write_text(out_dir / BEST_RETURNS_CSV, buf.getvalue())
+    return BEST_RETURNS_CSV

@@ -1,0 +1,394 @@
+"""How much to believe the best combination of a sweep.
+
+* **Deflated Sharpe ratio** (Bailey & López de Prado, 2014, "The Deflated Sharpe Ratio"):
+  the probability that the best combination's true Sharpe ratio is above the Sharpe ratio
+  the best of ``N`` skill-less trials would reach by luck,
+
+  ``SR0 = sqrt(V[SR]) × ((1 − γ) Φ⁻¹(1 − 1/N) + γ Φ⁻¹(1 − 1/(N e)))``,
+  ``DSR = Φ( (SR* − SR0) √(T − 1) / √(1 − γ₃ SR* + (γ₄ − 1)/4 · SR*²) )``,
+
+  with per-period (not annualised) Sharpe ratios, ``V[SR]`` their variance across the
+  trials, ``γ`` Euler–Mascheroni, ``γ₃``/``γ₄`` the skewness and (non-excess) kurtosis of
+  the best combination's returns and ``T`` their number. With one trial ``SR0 = 0`` and
+  DSR is the probabilistic Sharpe ratio.
+* **Probability of backtest overfitting** by combinatorially symmetric cross-validation
+  (Bailey, Borwein, López de Prado & Zhu, 2015): cut the ``T × N`` matrix of returns into
+  ``S`` equal blocks of sessions; for each of the ``C(S, S/2)`` ways to pick half the blocks
+  as in-sample, take the in-sample best (Sharpe) and its relative rank ``ω`` out of sample;
+  ``λ = log(ω / (1 − ω))``; PBO is the share of splits with ``λ ≤ 0`` (the in-sample
+  winner at or below the out-of-sample median).
+* **Walk-forward**: fit (pick the best Sharpe) on one window of sessions, test on the next.
+  A fit window in which no combination has a single non-zero return has no signal: it
+  picks nothing (``None``), it is not filled with the first combination.
+* Effective number of trials and PBO coverage: :mod:`backtests.sweeps.effective`.
+
+Every function takes summary statistics (sums, sums of squares per block) so a sweep can
+stream its returns through once and keep ``O(N × S)`` numbers, never the whole matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def sharpe_per_period(returns: np.ndarray) -> float:
+    """``mean / std(ddof=1)`` of one series (NaN with < 2 values or zero dispersion)."""
+    r = np.asarray(returns, dtype=float)
+    if len(r) < 2 or r.max() == r.min():
+        return float("nan")
+    return float(np.mean(r) / np.std(r, ddof=1))
+
+
+def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
+    """Expected maximum of ``n_trials`` per-period Sharpe ratios of skill-less strategies."""
+    if n_trials <= 1 or not sharpe_variance > 0:
+        return 0.0
+    z1 = stats.norm.ppf(1.0 - 1.0 / n_trials)
+    z2 = stats.norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    return float(math.sqrt(sharpe_variance) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2))
+
+
+def probabilistic_sharpe(sharpe: float, benchmark_sharpe: float, observations: int, skewness: float,
+                         kurtosis: float) -> float:
+    """P(true Sharpe > ``benchmark_sharpe``) given an observed per-period ``sharpe`` (PSR)."""
+    denom = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe ** 2
+    if observations < 2 or not denom > 0 or not math.isfinite(sharpe):
+        return float("nan")
+    return float(stats.norm.cdf((sharpe - benchmark_sharpe) * math.sqrt(observations - 1) / math.sqrt(denom)))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeflatedSharpe:
+    """Deflated Sharpe ratio of the best trial and its ingredients (per-period Sharpe ratios)."""
+
+    value: float
+    sharpe: float
+    expected_max_sharpe: float
+    trials: int
+    sharpe_variance: float
+    skewness: float
+    kurtosis: float
+    observations: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def deflated_sharpe(best_returns: np.ndarray, trial_sharpes: np.ndarray, *, trials: int | None = None
+                    ) -> DeflatedSharpe:
+    """DSR of ``best_returns`` against the trials' per-period Sharpe ratios.
+
+    Parameters
+    ----------
+    best_returns
+        The best combination's per-period returns.
+    trial_sharpes
+        Per-period Sharpe ratio of every trial (NaN ones — flat strategies — are left out
+        of the variance).
+    trials
+        Number of trials ``N`` (default: ``len(trial_sharpes)``).
+    """
+    r = np.asarray(best_returns, dtype=float)
+    sr = sharpe_per_period(r)
+    finite = np.asarray(trial_sharpes, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    n = int(trials if trials is not None else len(trial_sharpes))
+    var = float(np.var(finite, ddof=1)) if len(finite) >= 2 else 0.0
+    skew = float(stats.skew(r)) if len(r) > 2 and r.max() > r.min() else float("nan")
+    kurt = float(stats.kurtosis(r, fisher=False)) if len(r) > 3 and r.max() > r.min() else float("nan")
+    sr0 = expected_max_sharpe(n, var)
+    value = probabilistic_sharpe(sr, sr0, len(r), skew, kurt)
+    return DeflatedSharpe(value=value, sharpe=sr, expected_max_sharpe=sr0, trials=n, sharpe_variance=var,
+                          skewness=skew, kurtosis=kurt, observations=len(r))
+
+
+# --------------------------------------------------------------------------------------- CSCV / PBO
+
+
+def block_bounds(n_obs: int, blocks: int) -> tuple[int, int]:
+    """(first row used, rows per block): the earliest ``n_obs mod blocks`` rows are dropped so
+    that every block has the same length."""
+    size = n_obs // blocks
+    return n_obs - size * blocks, size
+
+
+def block_stats(returns: np.ndarray, blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-block sums and sums of squares of a ``C x T`` return matrix: two ``C x S`` arrays."""
+    r = np.atleast_2d(np.asarray(returns, dtype=float))
+    start, size = block_bounds(r.shape[1], blocks)
+    used = r[:, start:start + size * blocks].reshape(r.shape[0], blocks, size)
+    return used.sum(axis=2), (used ** 2).sum(axis=2)
+
+
+def _sharpe_from_sums(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
+    mean = total / n
+    var = np.maximum((total_sq - total * mean) / (n - 1), 0.0)
+    std = np.sqrt(var)
+    # a flat series (no position in that half) has no risk-adjusted return: 0, not +-inf;
+    # "flat" includes a dispersion that is only rounding error of the sums
+    flat = std <= 1e-9 * np.abs(mean)
+    return np.where(flat, 0.0, mean / np.where(flat, 1.0, std))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PBOResult:
+    """CSCV result.
+
+    Attributes
+    ----------
+    value
+        Probability of backtest overfitting (share of splits with logit <= 0).
+    blocks, splits, block_sessions, trials
+        ``S``, the number of in/out-of-sample splits, sessions per block, strategies ``N``.
+    logit_mean
+        Mean logit of the out-of-sample relative rank of the in-sample best.
+    prob_oos_loss
+        Share of splits where the in-sample best has a negative out-of-sample Sharpe.
+    degradation_slope, degradation_intercept
+        OLS of out-of-sample on in-sample Sharpe (per period) of the in-sample best.
+    """
+
+    value: float
+    blocks: int
+    splits: int
+    block_sessions: int
+    trials: int
+    logit_mean: float
+    prob_oos_loss: float
+    degradation_slope: float
+    degradation_intercept: float
+    splits_possible: int = 0
+    sampling: str = "all splits"
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _score(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
+    """``sign(SR) × SR² × n/(n − 1)`` of series of ``n`` returns from their sums: ordered exactly
+    like the Sharpe ratio, without a square root (0 for a flat series)."""
+    spread = n * total_sq - total * total
+    score = total * np.abs(total)
+    flat = spread <= 1e-18 * np.abs(score)
+    np.copyto(spread, 1.0, where=flat)
+    score /= spread
+    np.copyto(score, 0.0, where=flat)
+    return score
+
+
+TABLE_BYTES = 64_000_000  # subset-sum tables of CSCV; beyond this the half sums are products
+BATCH_BYTES = 4_000_000   # one split-batch x strategies array of CSCV
+
+
+def _unique_rows(sums: np.ndarray, sqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` of the distinct rows of ``[sums | sqs]`` (as ``np.unique(axis=0)``
+    gives them, up to the order of the groups), from a 128-bit digest of each row: O(N)
+    memory instead of sorting copies of the ``N x 2S`` matrix."""
+    a, b = np.ascontiguousarray(sums, dtype=float), np.ascontiguousarray(sqs, dtype=float)
+    digests = np.frombuffer(b"".join(hashlib.blake2b(x.tobytes() + y.tobytes(), digest_size=16).digest()
+                                     for x, y in zip(a, b)), dtype=np.uint64).reshape(len(a), 2)
+    _, first, inverse = np.unique(digests, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def _subset_sums(x: np.ndarray, blocks: range) -> np.ndarray:
+    """``2**len(blocks) x N``: row ``m`` is the sum of ``x[:, b]`` over the blocks whose bit is set in ``m``."""
+    blocks = list(blocks)
+    out = np.zeros((1 << len(blocks), x.shape[0]))
+    cols = np.ascontiguousarray(x.T)
+    for m in range(1, len(out)):
+        low = m & -m
+        out[m] = out[m ^ low] + cols[blocks[low.bit_length() - 1]]
+    return out
+
+
+def _sharpe_of_score(score: np.ndarray, n: int) -> np.ndarray:
+    return np.sign(score) * np.sqrt(np.abs(score) * (n - 1) / n)
+
+
+def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int, *,
+             batch: int = 16, max_splits: int | None = None, seed: int = 0) -> PBOResult:
+    """PBO from per-block statistics (``N x S`` sums and sums of squares, ``block_sessions``
+    rows each). All ``C(S, S/2)`` splits are used, or, when there are more than ``max_splits``,
+    ``max_splits`` of them drawn at random without replacement (seeded; each with its
+    complement), which the result states in ``sampling``.
+
+    Identical strategies (same statistics in every block) are evaluated once and counted
+    with their multiplicity; ties in out-of-sample ranks are averaged; when several strategies
+    share the in-sample best, each is the pick with equal chance and the split counts their
+    average (so the result does not depend on the order of the strategies). Each split and
+    its complement share one pass (the in-sample half of one is the out-of-sample half of
+    the other).
+
+    Raises
+    ------
+    ValueError
+        ``S`` odd or < 2, fewer than 2 strategies, or blocks of fewer than 2 sessions.
+    """
+    sums = np.asarray(block_sum, dtype=float)
+    sqs = np.asarray(block_sumsq, dtype=float)
+    n_strat, s = sums.shape
+    if s < 2 or s % 2:
+        raise ValueError(f"CSCV needs an even number of blocks >= 2, got {s}")
+    if n_strat < 2:
+        raise ValueError("CSCV needs at least 2 strategies")
+    if block_sessions < 2:
+        raise ValueError(f"CSCV blocks of {block_sessions} session(s) are too short; use fewer blocks")
+    first, inverse = _unique_rows(sums, sqs)
+    count = np.bincount(inverse.reshape(-1), minlength=len(first))
+    # representatives: strategies seen once (input order), then repeated ones with weights
+    single = np.sort(first[count == 1])
+    multi_order = np.argsort(first[count > 1], kind="stable")
+    multi = first[count > 1][multi_order]
+    weight = count[count > 1][multi_order].astype(float)
+    reps = np.concatenate([single, multi])
+    n_single = len(single)
+    if len(reps) != n_strat or np.any(reps != np.arange(n_strat)):  # no copy when every row is distinct
+        sums, sqs = sums[reps], sqs[reps]
+    if s > 62:
+        raise ValueError(f"CSCV with {s} blocks is too many; use at most 62 (16 is usual)")
+    # splits whose first block is in-sample; the complement of each is the other half
+    halves = [c for c in itertools.combinations(range(s), s // 2) if c[0] == 0]
+    possible = 2 * len(halves)
+    sampling = "all splits"
+    if max_splits is not None and possible > max_splits:
+        keep = np.sort(np.random.default_rng(seed).choice(len(halves), size=max(1, max_splits // 2), replace=False))
+        halves = [halves[i] for i in keep]
+        sampling = (f"{2 * len(halves):,} of {possible:,} splits drawn at random (seed {seed}, each with its "
+                    f"complement); sampling error of the PBO <= {0.5 / np.sqrt(len(halves)):.3f}")
+    masks = np.array([sum(1 << b for b in c) for c in halves], dtype=np.int64)
+    n = block_sessions * (s // 2)
+    logits, is_best, oos_best = [], [], []
+
+    def count_weighted(mask: np.ndarray) -> np.ndarray:
+        out = np.count_nonzero(mask[:, :n_single], axis=1).astype(float)
+        if len(weight):
+            out += mask[:, n_single:] @ weight
+        return out
+
+    all_weight = np.concatenate([np.ones(n_single), weight])
+    overfit_share: list[np.ndarray] = []
+
+    def ranks(row_out: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Relative ranks ω of ``values`` (some of ``row_out``) among one split's out-of-sample
+        scores, without sorting all of them: O(N log k) for k distinct values."""
+        uv = np.unique(values)
+        right = np.searchsorted(uv, row_out, side="right")  # s_u < uv[i] for i >= right[u]
+        left = np.searchsorted(uv, row_out, side="left")
+        below = np.cumsum(np.bincount(right, weights=all_weight, minlength=len(uv) + 1))[:len(uv)]
+        hit = right - left == 1
+        equal = np.bincount(left[hit], weights=all_weight[hit], minlength=len(uv))
+        i = np.searchsorted(uv, values)
+        return (below[i] + (equal[i] + 1.0) / 2.0) / (n_strat + 1.0)
+
+    def one_way(score_in: np.ndarray, score_out: np.ndarray) -> None:
+        best = np.argmax(score_in, axis=1)
+        rows = np.arange(len(best))
+        top = score_in[rows, best][:, None]
+        v = score_out[rows, best][:, None]
+        below = count_weighted(score_out < v)
+        equal = count_weighted(score_out == v)
+        omega = (below + (equal + 1.0) / 2.0) / (n_strat + 1.0)
+        lam = np.log(omega / (1.0 - omega))
+        share = (lam <= 0).astype(float)
+        is_sr = _sharpe_of_score(top[:, 0], n)
+        oos_sr = _sharpe_of_score(v[:, 0], n)
+        # several different strategies share the in-sample best: each is the pick with equal
+        # chance (weighted by multiplicity), so the split counts their average
+        tied = np.count_nonzero(score_in == top, axis=1) > 1
+        for r in np.nonzero(tied)[0]:
+            members = np.nonzero(score_in[r] == top[r, 0])[0]
+            w = all_weight[members]
+            lam_t = np.log((om := ranks(score_out[r], score_out[r, members])) / (1.0 - om))
+            lam[r] = np.average(lam_t, weights=w)
+            share[r] = np.average(lam_t <= 0, weights=w)
+            oos_sr[r] = np.average(_sharpe_of_score(score_out[r, members], n), weights=w)
+        logits.append(lam)
+        overfit_share.append(share)
+        is_best.append(is_sr)
+        oos_best.append(oos_sr)
+
+    # sums over any set of blocks = one lookup per group of blocks in tables of subset sums;
+    # memory stays bounded as N grows: tables only while they fit TABLE_BYTES, else the
+    # half sums come from one product per batch, and batches shrink with N
+    group = next((g for g in (8, 4) if (-(-s // g)) * (1 << g) * len(reps) * 16 <= TABLE_BYTES), 0)
+    group = min(group, s)
+    batch = max(1, min(batch, BATCH_BYTES // max(1, 8 * len(reps))))
+    tables = [(_subset_sums(sums, range(g, min(g + group, s))), _subset_sums(sqs, range(g, min(g + group, s))))
+              for g in range(0, s, group)] if group else []
+    full = (1 << s) - 1
+    bits = np.arange(s, dtype=np.int64)
+
+    def half_sums(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not group:
+            sel = ((m[:, None] >> bits) & 1).astype(float)
+            return sel @ sums.T, sel @ sqs.T
+        tot = tsq = None
+        for i, (t_sum, t_sq) in enumerate(tables):
+            sub = (m >> (i * group)) & ((1 << group) - 1)
+            tot = t_sum[sub] if tot is None else tot + t_sum[sub]
+            tsq = t_sq[sub] if tsq is None else tsq + t_sq[sub]
+        return tot, tsq
+
+    for start in range(0, len(masks), batch):
+        m = masks[start:start + batch]
+        score_a = _score(*half_sums(m), n)
+        score_b = _score(*half_sums(full ^ m), n)
+        one_way(score_a, score_b)
+        one_way(score_b, score_a)
+    lam = np.concatenate(logits)
+    x, y = np.concatenate(is_best), np.concatenate(oos_best)
+    if np.ptp(x) > 0:
+        slope, intercept = np.polyfit(x, y, 1)
+    else:
+        slope, intercept = float("nan"), float(np.mean(y))
+    return PBOResult(value=float(np.mean(np.concatenate(overfit_share))), blocks=s, splits=len(lam),
+                     block_sessions=block_sessions,
+                     trials=n_strat, logit_mean=float(np.mean(lam)), prob_oos_loss=float(np.mean(y < 0)),
+                     degradation_slope=float(slope), degradation_intercept=float(intercept),
+                     splits_possible=possible, sampling=sampling)
+
+
+def pbo_from_returns(returns: np.ndarray, blocks: int = 16) -> PBOResult:
+    """PBO of an ``N x T`` return matrix (one row per strategy)."""
+    sums, sqs = block_stats(returns, blocks)
+    return pbo_cscv(sums, sqs, block_bounds(np.atleast_2d(returns).shape[1], blocks)[1])
+
+
+# --------------------------------------------------------------------------------------- walk-forward
+
+
+def fold_bounds(n_obs: int, folds: int) -> list[tuple[int, int]]:
+    """``folds`` consecutive, nearly equal windows ``[start, end)`` covering ``n_obs`` sessions."""
+    edges = np.linspace(0, n_obs, folds + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def fold_stats(returns: np.ndarray, bounds: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window sums and sums of squares (``C x F`` each) of a ``C x T`` return matrix."""
+    r = np.atleast_2d(np.asarray(returns, dtype=float))
+    sums = np.stack([r[:, a:b].sum(axis=1) for a, b in bounds], axis=1)
+    sqs = np.stack([(r[:, a:b] ** 2).sum(axis=1) for a, b in bounds], axis=1)
+    return sums, sqs
+
+
+def walk_forward_choices(sums: np.ndarray, sqs: np.ndarray, bounds: list[tuple[int, int]]) -> list[int | None]:
+    """Index of the best in-sample Sharpe on window ``i`` (the choice tested on window ``i + 1``);
+    ``None`` when no combination has a non-zero return in window ``i`` (no signal to fit)."""
+    out: list[int | None] = []
+    for i in range(len(bounds) - 1):
+        n = bounds[i][1] - bounds[i][0]
+        if not np.any(sqs[:, i] > 0):
+            out.append(None)
+            continue
+        sr = _sharpe_from_sums(sums[:, i], sqs[:, i], n) if n >= 2 else np.zeros(len(sums))
+        out.append(int(np.argmax(sr)))
+    return out

@@ -1,0 +1,103 @@
+"""What the overfitting diagnostics need from every trial, computed once per row.
+
+Each combination's benchmark-clock return series is reduced, where it is computed, to a
+few numbers: its per-session Sharpe ratio (for the trials' variance in the deflated Sharpe
+ratio), per-block sums and sums of squares (CSCV), per-window sums (walk-forward) and a
+128-bit hash of its bytes to count distinct series. Every reduction works row by row, so
+a row's numbers do not depend on which chunk it was computed in. A sweep keeps these ``O(N)`` numbers, never the ``N x T`` return matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtests.sweeps import overfit
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatsSpec:
+    """How the return series are cut: ``blocks`` for CSCV, ``folds`` for walk-forward (0: off)."""
+
+    blocks: int
+    folds: int
+    sessions: int
+
+    @property
+    def cscv(self) -> bool:
+        return self.sessions >= 2 * self.blocks
+
+
+@dataclass(frozen=True, kw_only=True)
+class RowStats:
+    """Per-row reductions of ``n`` return series (arrays with ``n`` rows)."""
+
+    sharpe: np.ndarray
+    block_sum: np.ndarray
+    block_sq: np.ndarray
+    fold_sum: np.ndarray
+    fold_sq: np.ndarray
+    prints: np.ndarray
+
+    def take(self, rows: list[int]) -> "RowStats":
+        return RowStats(**{k: getattr(self, k)[rows] for k in self.__dataclass_fields__})
+
+
+def row_stats(returns: np.ndarray, spec: StatsSpec) -> RowStats:
+    """Reduce an ``n x T`` return matrix (see the module docstring)."""
+    n, t = returns.shape
+    with np.errstate(all="ignore"):
+        std = np.std(returns, axis=1, ddof=1) if t >= 2 else np.full(n, np.nan)
+        flat = returns.max(axis=1) == returns.min(axis=1) if t else np.ones(n, bool)
+        sharpe = np.where(flat, np.nan, returns.mean(axis=1) / std)
+    if spec.cscv:
+        block_sum, block_sq = overfit.block_stats(returns, spec.blocks)
+    else:
+        block_sum = block_sq = np.zeros((n, 0))
+    if spec.folds:
+        fold_sum, fold_sq = overfit.fold_stats(returns, overfit.fold_bounds(t, spec.folds))
+    else:
+        fold_sum = fold_sq = np.zeros((n, 0))
+    rows = np.ascontiguousarray(returns, dtype=np.float64)
+    prints = np.frombuffer(b"".join(hashlib.blake2b(r.tobytes(), digest_size=16).digest() for r in rows),
+                           dtype=np.uint64).reshape(n, 2)
+    return RowStats(sharpe=sharpe, block_sum=block_sum, block_sq=block_sq, fold_sum=fold_sum, fold_sq=fold_sq,
+                    prints=prints)
+
+
+class TrialLog:
+    """Row stats of every trial, in ``combo_id`` order, plus the ranking metric.
+
+    Stored in arrays allocated once for ``capacity`` trials (grown by doubling beyond it), so
+    the diagnostics read views and never hold a second copy of the log.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = max(1, int(capacity))
+        self._cols: dict[str, np.ndarray] = {}
+        self._n = 0
+
+    def add(self, stats: RowStats, metric: np.ndarray) -> None:
+        k = len(metric)
+        fields = {name: getattr(stats, name) for name in RowStats.__dataclass_fields__}
+        fields["metric"] = np.asarray(metric, dtype=float)
+        if not self._cols:
+            self._cols = {name: np.empty((self._capacity, *v.shape[1:]), dtype=v.dtype) for name, v in fields.items()}
+        if self._n + k > len(self._cols["metric"]):
+            size = max(2 * len(self._cols["metric"]), self._n + k)
+            for name, col in self._cols.items():
+                grown = np.empty((size, *col.shape[1:]), dtype=col.dtype)
+                grown[:self._n] = col[:self._n]
+                self._cols[name] = grown
+        for name, v in fields.items():
+            self._cols[name][self._n:self._n + k] = v
+        self._n += k
+
+    def column(self, name: str) -> np.ndarray:
+        """Every trial's ``name`` (``metric`` included), in order: a view, not a copy."""
+        return self._cols[name][:self._n] if self._cols else np.empty(0)
+
+    def distinct(self) -> int:
+        return len(np.unique(self.column("prints"), axis=0)) if self._n else 0  # O(N) arrays, no tuples
