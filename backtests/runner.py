@@ -204,12 +204,10 @@ def _run_config(cfg: RunConfig, *, out_dir: Path | None, progress: Progress,
     assert cfg.strategy is not None
     inputs = load_inputs(cfg, listings=cfg.strategy.listings, progress=progress, cache_dir=cache_dir)
     resolved = resolve(cfg.strategy.name, cfg.strategy.params)
-    if resolved.strategy.uses_catalysts and not inputs.schedule.rows:
-        raise BacktestSetupError(f"{cfg.path}: nothing to trade — " + explain_no_rows(
-            inputs.schedule.catalysts, cfg.strategy.listings, calendar=cfg.events.calendar))
+    if resolved.strategy.uses_catalysts:
+        require_catalysts(cfg, inputs)
     require_tradable_bars(inputs.bars)
     check_named_parts(resolved.config, inputs, where=f"{cfg.path}: [strategy.params]")
-    require_catalysts(cfg, inputs)
     check_board_lots(resolved.config, inputs, base_currency=cfg.portfolio.base_currency)
     progress(f"running {cfg.strategy.name}")
     result = run_backtest(strategy=resolved.strategy, strategy_config=resolved.config, bars=inputs.bars,
@@ -256,31 +254,27 @@ RUN_FILES = ("trades.csv", "costs.csv", "equity.csv", "positions.csv", "returns.
 
 
 def require_catalysts(cfg: RunConfig, inputs: LoadedInputs) -> None:
-    """Refuse a catalyst strategy whose catalysts all fall outside the run (it could only make
-    zero trades, which would look like a result).
+    """Refuse a catalyst strategy that could only make zero trades (which would look like a
+    result): no catalyst reaches its listings, or all of them fall outside the run.
 
     Raises
     ------
     BacktestSetupError
-        Naming the period, the calendar and where its catalysts are.
+        Naming the listings or the period, the calendar and how to aim or widen it.
     """
     assert cfg.strategy is not None
-    if not resolve(cfg.strategy.name, cfg.strategy.params).strategy.uses_catalysts:
-        return
     rows = inputs.schedule.rows
-    inside = [r for r in rows if cfg.start <= r.first_trade_session <= cfg.end]
-    if inside:
+    if not rows:
+        raise BacktestSetupError(f"{cfg.path}: nothing to trade — " + explain_no_rows(
+            inputs.schedule.catalysts, cfg.strategy.listings, calendar=cfg.events.calendar))
+    if any(cfg.start <= r.first_trade_session <= cfg.end for r in rows):
         return
-    if rows:
-        first = min(r.reaction_session for r in rows)
-        last = max(r.reaction_session for r in rows)
-        where = f"its {len(rows)} scheduled catalyst row(s) fall on {first:%Y-%m-%d}..{last:%Y-%m-%d}"
-    else:
-        where = "no catalyst of it could be scheduled on " + ", ".join(cfg.strategy.listings)
+    first = min(r.reaction_session for r in rows)
+    last = max(r.reaction_session for r in rows)
     raise BacktestSetupError(
         f"{cfg.path}: nothing to trade: [run] {cfg.start:%Y-%m-%d}..{cfg.end:%Y-%m-%d} holds no catalyst of "
-        f"calendar {cfg.events.calendar!r} ({where}); widen [run] start/end, or check [events] only and the "
-        f"catalysts' listings")
+        f"calendar {cfg.events.calendar!r} (its {len(rows)} scheduled catalyst row(s) fall on "
+        f"{first:%Y-%m-%d}..{last:%Y-%m-%d}); widen [run] start/end, or check [events] only")
 
 
 def run_flags(result: BacktestResult, cfg: RunConfig) -> list[dict[str, str]]:
