@@ -24,8 +24,8 @@ from scipy import stats
 
 from backtests.event_study import inference
 from backtests.event_study.diagnostics import diagnostics
-from backtests.event_study.joint import joint_table, pooled_sign_tests
-from backtests.event_study.leadlag import lead_lag_table
+from backtests.event_study.joint import JOINT_COLUMNS, joint_table, pooled_sign_tests
+from backtests.event_study.leadlag import LEAD_LAG_COLUMNS, lead_lag_table
 from backtests.event_study.listing import PARAM_COLUMNS, ListingRun, ScheduledEvent, analyse_listing, fit_params, \
     window_problem
 from backtests.event_study.models import estimation_residuals
@@ -276,9 +276,9 @@ def _pair_groups(runs: Mapping[str, ListingRun]) -> list[dict[str, ListingRun]]:
     return [{s: runs[s] for s in p.symbols} for p in active_registry().pairs if all(s in runs for s in p.symbols)]
 
 
-def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else empty
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
 
 
 def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, DailyBars],
@@ -347,14 +347,14 @@ def run_event_study(prices: Mapping[str, DailyBars], benchmarks: Mapping[str, Da
     rank = {c: i for i, c in enumerate(order)}
     rows.sort(key=lambda r: rank[r["catalyst_id"]])        # stable: listings, then windows, kept
     by_key = {(r["catalyst_id"], r["listing"], r["window"]): r for r in rows}
-    primary = primary_table(runs, order, spec, _issuer_groups(runs))
-    joint = _concat([joint_table(group, by_key, spec, order) for group in _issuer_groups(runs)],
-                    joint_table({}, by_key, spec, order))
+    firms = _issuer_groups(runs)
+    primary = primary_table(runs, order, spec, firms)
+    joint = _concat([joint_table(group, by_key, spec, order) for group in firms], JOINT_COLUMNS)
     mark_primary(primary, rows, joint, spec)
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     paths = pd.DataFrame(path_rows, columns=list(PATH_COLUMNS))
     lead_lag = _concat([lead_lag_table(group, prices, order, spec) for group in _pair_groups(runs)],
-                       lead_lag_table({}, prices, order, spec))
+                       LEAD_LAG_COLUMNS)
     pooled = pooled_sign_tests(runs, by_key, spec, order)
 
     meta = {
