@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ from backtests.outdir import check_out_dir, staged_output
 from backtests.results import BacktestResult, atomic_write_text, frame_to_csv, write_json, write_outputs
 from data_loaders.markets import get_listing
 from data_loaders.plausibility import as_frame_issue, jump_issues, parity_issue, refuse_or_warn
-from data_loaders.registry import use_registry
+from data_loaders.registry import active_registry, use_registry
 from data_loaders.schema import DailyBars, DataIssue, PriceSource
 from data_loaders.sources import make_source
 from events.calendar_file import CatalystCalendar, default_calendar_path, load_calendar
@@ -40,6 +41,7 @@ def load_catalyst_calendar(name_or_path: str) -> CatalystCalendar:
 
     A path is anything with a folder separator or a ``.toml`` suffix; a name is letters,
     digits, ``_`` and ``-`` only, so it cannot leave ``events/data/`` (``..`` is refused).
+    Parsed and validated once per file version in a process (:func:`events.calendar_file.load_calendar`).
     """
     path = Path(name_or_path)
     if path.suffix == ".toml" or "/" in name_or_path or "\\" in name_or_path:
@@ -47,17 +49,21 @@ def load_catalyst_calendar(name_or_path: str) -> CatalystCalendar:
             raise BacktestSetupError(f"calendar file {name_or_path!r} does not exist (or is not a file); "
                                      f"pass the path of a calendar .toml or a shipped calendar name")
         return load_calendar(path)
-    names = sorted(p.stem for p in default_calendar_path().parent.glob("*.toml"))
+    folder = default_calendar_path().parent
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name_or_path):
         raise BacktestSetupError(
             f"calendar {name_or_path!r} is neither a shipped calendar name (letters, digits, _ and - only) nor a "
-            f"path to a .toml file; shipped: {', '.join(names)}")
-    shipped = default_calendar_path().parent / f"{name_or_path}.toml"
+            f"path to a .toml file; shipped: {_shipped_names(folder)}")
+    shipped = folder / f"{name_or_path}.toml"
     if not shipped.is_file():
         raise BacktestSetupError(
             f"calendar {name_or_path!r}: no such file and no shipped calendar of that "
-            f"name; shipped: {', '.join(names)}")
+            f"name; shipped: {_shipped_names(folder)}")
     return load_calendar(shipped)
+
+
+def _shipped_names(folder: Path) -> str:
+    return ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,10 +129,22 @@ def _load_inputs(cfg: RunConfig, *, listings: tuple[str, ...], progress: Progres
             hint = f" — did you mean {near[0]!r}?" if near else ""
             raise BacktestSetupError(f"{cfg.path}: [events] only names {cid!r}, which is not in calendar "
                                      f"{cfg.events.calendar!r}{hint} Known: {', '.join(known)}")
-    catalysts = narrative_catalysts(cfg, calendar, keep_all=False)
-    schedule = build_schedule(catalysts, listings=listings, fill_policy=cfg.events.fill_policy,
-                              apply_to=cfg.events.apply_to)
+    catalysts = tuple(narrative_catalysts(cfg, calendar, keep_all=False))
+    args = (catalysts, tuple(listings), cfg.events.fill_policy, cfg.events.apply_to, active_registry().content_key)
+    try:
+        schedule = _schedule(*args)
+    except TypeError:  # an unhashable catalyst built in Python: not memoised
+        schedule = _schedule.__wrapped__(*args)
     return LoadedInputs(bars=bars, benchmark=benchmark, fx=fx, calendar=calendar, schedule=schedule)
+
+
+@lru_cache(maxsize=32)
+def _schedule(catalysts: tuple[Catalyst, ...], listings: tuple[str, ...], fill_policy: str, apply_to: str,
+              registry_key: str) -> EventSchedule:
+    """:func:`events.schedule.build_schedule`, memoised: a schedule is immutable and depends only
+    on these arguments, the exchange calendars and the active registry (``registry_key``: its
+    :attr:`~data_loaders.registry.Registry.content_key`)."""
+    return build_schedule(catalysts, listings=listings, fill_policy=fill_policy, apply_to=apply_to)  # type: ignore[arg-type]
 
 
 def narrative_catalysts(cfg: RunConfig, calendar: CatalystCalendar, *, keep_all: bool) -> list[Catalyst]:

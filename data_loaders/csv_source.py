@@ -5,14 +5,31 @@ This is the offline source (``--data-dir``); ``../shared/data/prices`` has this 
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from data_loaders.errors import DataValidationError, SourceUnavailableError
-from data_loaders.markets import get_listing
+from data_loaders.file_cache import FileMemo
+from data_loaders.markets import Listing, get_listing
 from data_loaders.schema import Adjustment, DailyBars
 from data_loaders.validation import normalise_bars
+
+
+def _own_copy(bars: DailyBars) -> DailyBars:
+    return replace(bars, frame=bars.frame.copy())
+
+
+#: Validated bars of every CSV file read in this process, by file version and load arguments
+#: (:mod:`data_loaders.file_cache`); callers get their own copy of the frame.
+CSV_BARS: FileMemo[DailyBars] = FileMemo("csv bars", handout=_own_copy)
+
+
+def _bound(value: object) -> tuple[str, object]:
+    """A date bound as a memo key part (its type included: "2024-01-02" and a Timestamp differ)."""
+    return type(value).__qualname__, value
 
 
 class CsvFolderSource:
@@ -40,7 +57,8 @@ class CsvFolderSource:
         end: pd.Timestamp | str | None = None,
         adjustment: Adjustment = "raw",
     ) -> DailyBars:
-        """Load, validate and slice ``symbol``'s bars.
+        """Load, validate and slice ``symbol``'s bars (validated once per file version and
+        arguments in a process: :data:`CSV_BARS`; a changed file is read again).
 
         Raises
         ------
@@ -60,8 +78,13 @@ class CsvFolderSource:
             raise SourceUnavailableError(
                 f"no file {path} for {symbol}; the folder has: {', '.join(have) or 'no CSV files'}. "
                 f"Add {path.name} with header date,open,high,low,close,adj_close,volume")
+        args = (str(self.root), listing, adjustment, _bound(start), _bound(end))
+        return CSV_BARS.load(path, args, lambda data: self._validate(data, path, listing, adjustment, start, end))
+
+    def _validate(self, data: bytes, path: Path, listing: Listing, adjustment: Adjustment,
+                  start: pd.Timestamp | str | None, end: pd.Timestamp | str | None) -> DailyBars:
         try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""])
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
             raise DataValidationError(str(path), [f"cannot be read as CSV: {exc}"]) from exc
         return normalise_bars(

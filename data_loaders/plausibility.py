@@ -89,6 +89,25 @@ def jump_issues(bars: DailyBars, spec: Plausibility) -> tuple[DataIssue, ...]:
         f"sigma): {shown}; correct the row(s) (a spike, a misplaced decimal point, an unadjusted split?)")),)
 
 
+def parity_ratios(*, adr: DailyBars, ordinary: DailyBars, fx: DailyBars, shares_per_adr: float) -> np.ndarray:
+    """``adr_close(d) / (shares_per_adr x ordinary_close(d) / fx(d))`` on each common session date
+    ``d`` where it is known (dates before the first fx close are left out), in date order.
+
+    ``fx(d)`` is the last fx close on or before ``d`` (as-of; a missing close is carried forward).
+    """
+    a, o = adr.frame["close"], ordinary.frame["close"]
+    common = a.index.intersection(o.index)
+    if len(common) == 0 or not len(fx.frame):
+        return np.empty(0)
+    fx_close = fx.frame["close"].astype(float).ffill().to_numpy()
+    at = fx.frame.index.searchsorted(common, side="right") - 1
+    rate = np.where(at >= 0, fx_close[np.maximum(at, 0)], np.nan)
+    a_common = a.to_numpy(dtype=float)[a.index.get_indexer(common)]
+    o_common = o.to_numpy(dtype=float)[o.index.get_indexer(common)]
+    ratio = a_common / (shares_per_adr * o_common / rate)
+    return ratio[~np.isnan(ratio)]
+
+
 def parity_issue(*, adr: DailyBars, ordinary: DailyBars, fx: DailyBars, shares_per_adr: float,
                  spec: Plausibility) -> DataIssue | None:
     """A finding when the ADR's median price level is off parity with its ordinary share.
@@ -96,16 +115,10 @@ def parity_issue(*, adr: DailyBars, ordinary: DailyBars, fx: DailyBars, shares_p
     Parity on each common session date ``d``: ``shares_per_adr x ordinary_close(d) / fx(d)``
     (``fx`` in ordinary currency per ADR currency, as-of ``d``), compared with ``adr_close(d)``.
     """
-    a = adr.frame["close"].astype(float)
-    o = ordinary.frame["close"].astype(float)
-    common = a.index.intersection(o.index)
-    if len(common) == 0 or not len(fx.frame):
-        return None
-    rate = fx.frame["close"].astype(float).reindex(fx.frame.index.union(common)).ffill().reindex(common)
-    ratio = (a.reindex(common) / (shares_per_adr * o.reindex(common) / rate)).dropna()
+    ratio = parity_ratios(adr=adr, ordinary=ordinary, fx=fx, shares_per_adr=shares_per_adr)
     if not len(ratio):
         return None
-    med = float(ratio.median())
+    med = float(np.median(ratio))
     if abs(med - 1.0) <= spec.parity_tolerance:
         return None
     hint = next((f" — in {unit}? divide its prices by {k:g}" for k, unit in ((100, "cents"), (1000, "thousandths"))

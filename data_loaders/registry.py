@@ -23,9 +23,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import difflib
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from data_loaders.errors import UnknownSymbolError
@@ -94,6 +95,15 @@ class Registry:
     pairs: tuple[Pair, ...] = ()
     baskets: Mapping[str, Basket] = field(default_factory=dict)
     origins: tuple[str, ...] = ()
+
+    @cached_property
+    def content_key(self) -> str:
+        """sha256 of everything the registry declares, in order (computed once per registry;
+        registries are not mutated). Loaders whose validation consults the registry key their
+        in-process memo on it (:mod:`data_loaders.file_cache`)."""
+        content = (tuple(self.markets.items()), tuple(self.listings.items()), tuple(self.issuers.items()),
+                   self.pairs, tuple(self.baskets.items()))
+        return hashlib.sha256(repr(content).encode()).hexdigest()
 
     # ------------------------------------------------------------------ listings
     def listing(self, symbol: str) -> Listing:

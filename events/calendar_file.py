@@ -46,6 +46,7 @@ the value and the fix.
 from __future__ import annotations
 
 import difflib
+import io
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -60,6 +61,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import pandas as pd
 
 from data_loaders.errors import UserError
+from data_loaders.file_cache import FileMemo
 from data_loaders.registry import active_registry
 from events.catalyst import CATALYST_KINDS, PRECISIONS, Catalyst, Source
 from events.narrative import Narrative, parse_narratives
@@ -178,7 +180,8 @@ class CatalystCalendar:
 
 
 def load_calendar(path: str | Path) -> CatalystCalendar:
-    """Read and validate a TOML catalyst calendar.
+    """Read and validate a TOML catalyst calendar (once per file version, path and listing
+    registry in a process: :data:`CALENDARS`; a changed file is read again).
 
     Raises
     ------
@@ -188,15 +191,28 @@ def load_calendar(path: str | Path) -> CatalystCalendar:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return CALENDARS.load(p, (str(p), active_registry().content_key), lambda data: _validate_file(data, p))
     except FileNotFoundError:
         raise CalendarFileError(str(p), [_file_problem(
             "file not found", "check the path, or use the shipped calendar via load_default_calendar()")]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise CalendarFileError(str(p), [_file_problem(
+            f"cannot read the file ({exc})", "save it as UTF-8 text")]) from None
+
+
+def _validate_file(data: bytes, p: Path) -> CatalystCalendar:
+    try:  # decoded as ``Path.read_text`` decodes (universal newlines)
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+    except UnicodeDecodeError as exc:
         raise CalendarFileError(str(p), [_file_problem(
             f"cannot read the file ({exc})", "save it as UTF-8 text")]) from None
     return loads_calendar(text, origin=str(p), path=p)
+
+
+#: Validated calendars read in this process, by file version, path as given and the active
+#: listing registry (:mod:`data_loaders.file_cache`); a calendar is immutable, so shared.
+CALENDARS: FileMemo[CatalystCalendar] = FileMemo("catalyst calendars", handout=lambda cal: cal)
 
 
 def loads_calendar(text: str, *, origin: str = "<calendar>", path: Path | None = None) -> CatalystCalendar:

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from backtests.config import PAIR_STRATEGIES, RunConfig, check_listings
@@ -213,11 +214,33 @@ def check_values(cfg: RunConfig, names_values: Mapping[str, list[Any]], catalyst
         raise SweepSpaceError("; ".join(dict.fromkeys(problems)))
 
 
+def _column_bytes(values: pd.Index | pd.Series) -> bytes:
+    """The values of one column (or the index) as bytes: their dtype, then the raw numbers
+    (NaN written one way) — or pandas' row hashes for anything that is not a number or instant."""
+    array = values.array
+    if isinstance(array, pd.arrays.DatetimeArray):
+        numbers = array.asi8
+    elif isinstance(array, pd.arrays.NumpyExtensionArray) and array.dtype.kind in "fiub":
+        numbers = array.to_numpy()
+        if numbers.dtype.kind == "f":
+            numbers = np.where(np.isnan(numbers), np.nan, numbers)
+    else:
+        numbers = pd.util.hash_pandas_object(values, index=False).to_numpy()
+    return f"{values.name}:{values.dtype}:".encode() + np.ascontiguousarray(numbers).tobytes()
+
+
 def _frame_digest(bars: DailyBars) -> bytes:
     frame = bars.frame
-    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
     head = f"{bars.symbol}|{bars.currency}|{bars.adjustment}|{list(frame.columns)}|{len(frame)}".encode()
-    return head + hashed.tobytes()
+    return head + b"".join(_column_bytes(v) for v in (frame.index, *(frame[c] for c in frame.columns)))
+
+
+@lru_cache(maxsize=8)
+def _events_bytes(calendar: CatalystCalendar, schedule: EventSchedule) -> bytes:
+    """What the data hash reads of the catalysts and the schedule (both immutable, and the same
+    objects on a repeated load: :func:`events.calendar_file.load_calendar` and
+    :func:`backtests.runner.load_inputs` memoise them)."""
+    return b"".join([*(repr(cat).encode() for cat in calendar), *(repr(row).encode() for row in schedule.rows)])
 
 
 def data_snapshot_hash(*, cfg: RunConfig, bars: Mapping[str, DailyBars], benchmark: DailyBars,
@@ -229,10 +252,10 @@ def data_snapshot_hash(*, cfg: RunConfig, bars: Mapping[str, DailyBars], benchma
     h.update(_frame_digest(benchmark))
     if fx is not None:
         h.update(_frame_digest(fx))
-    for cat in calendar:
-        h.update(repr(cat).encode())
-    for row in schedule.rows:
-        h.update(repr(row).encode())
+    try:
+        h.update(_events_bytes(calendar, schedule))
+    except TypeError:  # an unhashable catalyst built in Python: not memoised
+        h.update(_events_bytes.__wrapped__(calendar, schedule))
     fixed = (cfg.start, cfg.end, cfg.events.fill_policy, cfg.data.benchmark, cfg.data.fx, repr(cfg.costs),
              repr(cfg.portfolio))
     h.update(repr(fixed).encode())

@@ -1,0 +1,152 @@
+"""An in-process memo of what was read and validated from local files, keyed by each file's fingerprint.
+
+A sweep, a report or a notebook reads the same price CSVs and catalyst calendar several
+times in one process; parsing and validating them again costs tens of milliseconds each
+time. A :class:`FileMemo` keeps the last ``maxsize`` results of one loader (least recently
+used dropped first), keyed by
+
+* the file's :class:`FileFingerprint`: resolved path, size, modification time (ns), inode,
+  device and a BLAKE2b digest of its bytes. Any change to the file is a new key — a rewrite
+  of the same size inside the file system's timestamp granularity included, which is why
+  the bytes are digested too — so a changed file is read and validated again and stale data
+  is never served;
+* ``args``: everything else the loader's result depends on (date range, listing record,
+  active registry ...), given by the caller.
+
+The bytes that were fingerprinted are the bytes handed to the loader (one read), so a
+cached result is always the validation of exactly the content its key names.
+
+Contract
+--------
+* Errors are not cached: a loader that raises is run again on the next call, and raises
+  the same error for the same file.
+* Python warnings the loader emits are recorded with its result and emitted again on every
+  load served from the memo, as a fresh load would emit them.
+* A caller never receives the cached object itself when it can be mutated: the caller's
+  ``handout`` (e.g. "copy the DataFrame") is applied to every result, fresh or cached.
+* Memory is bounded: at most ``maxsize`` results (and the bytes they were built from).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+#: Default number of results one memo keeps.
+DEFAULT_MAXSIZE = 32
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FileFingerprint:
+    """What identifies one version of a file: where it is, its stat fields and its content digest."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+    digest: str
+
+
+def read_fingerprinted(path: str | Path) -> tuple[FileFingerprint, bytes]:
+    """Read ``path`` once: its fingerprint (stat of the open file + digest) and its bytes.
+
+    Raises
+    ------
+    OSError
+        As ``open`` raises it (``FileNotFoundError``, ``PermissionError``, ``IsADirectoryError`` ...).
+    """
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        data = fh.read()
+    fp = FileFingerprint(path=str(Path(path).resolve()), size=st.st_size, mtime_ns=st.st_mtime_ns,
+                         inode=st.st_ino, device=st.st_dev,
+                         digest=hashlib.blake2b(data, digest_size=16).hexdigest())
+    return fp, data
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A memo key, carrying (outside equality and hash) the bytes and the loader to build it from."""
+
+    fingerprint: FileFingerprint
+    args: Hashable
+    data: bytes = field(compare=False, hash=False, repr=False)
+    build: Callable[[bytes], Any] = field(compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    value: Any
+    caught: tuple[warnings.WarningMessage, ...]
+
+
+def _build(request: _Request) -> _Entry:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = request.build(request.data)
+    return _Entry(value=value, caught=tuple(caught))
+
+
+class FileMemo(Generic[T]):
+    """The memo of one loader (see the module docstring for the contract).
+
+    Parameters
+    ----------
+    name
+        What it holds, for :meth:`info` ("csv bars").
+    handout
+        Applied to every result before a caller gets it (a copy of what callers could mutate;
+        the identity for immutable results).
+    maxsize
+        Results kept (least recently used dropped first).
+    """
+
+    def __init__(self, name: str, *, handout: Callable[[T], T], maxsize: int = DEFAULT_MAXSIZE) -> None:
+        self.name = name
+        self._handout = handout
+        self._cached = lru_cache(maxsize=maxsize)(_build)
+
+    def load(self, path: str | Path, args: Hashable, build: Callable[[bytes], T]) -> T:
+        """``build(bytes of path)``, from the memo when this file version and ``args`` were built before.
+
+        ``args`` must hold everything besides the file's bytes that ``build``'s result depends
+        on. Unhashable ``args`` skip the memo (the file is read and built every time).
+
+        Raises
+        ------
+        OSError
+            The file cannot be opened or read.
+        Exception
+            Whatever ``build`` raises (never remembered).
+        """
+        fp, data = read_fingerprinted(path)
+        request = _Request(fp, args, data, build)
+        try:
+            hash(request)
+        except TypeError:
+            entry = _build(request)
+        else:
+            entry = self._cached(request)
+        for w in entry.caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        return self._handout(entry.value)
+
+    def info(self) -> Any:
+        """``functools`` cache statistics: hits, misses, maxsize, currsize."""
+        return self._cached.cache_info()
+
+    def clear(self) -> None:
+        """Forget every result."""
+        self._cached.cache_clear()
+
+
+__all__ = ["DEFAULT_MAXSIZE", "FileFingerprint", "FileMemo", "read_fingerprinted"]
