@@ -31,3 +31,11 @@ def test_small_cscv_uses_every_split() -> None:
     sums, sqs, size = _stats(4)
     got = overfit.pbo_cscv(sums[:, :8], sqs[:, :8], size, max_splits=2000)
     assert got.splits == got.splits_possible == 70 and got.sampling == "all splits"
+
+
+def test_pbo_does_not_depend_on_how_its_splits_are_batched() -> None:
+    """The batch (bounded by memory, so it shrinks as the sweep grows) is an implementation
+    detail: every figure, to the last bit, is the same for any batch size."""
+    sums, sqs, size = _stats(5)
+    results = {overfit.pbo_cscv(sums, sqs, size, batch=b, max_splits=2000, seed=1) for b in (1, 7, 16, 1024)}
+    assert len(results) == 1

@@ -16,7 +16,6 @@ from backtests.sweeps.store import ResultStore
 from backtests.sweeps.trials import RowStats, StatsSpec, row_stats
 
 
-
 def dim_type(values: Sequence[Any]) -> pa.DataType:
     """Column type of a dimension: bool, int64, float64 (None -> null) or string labels."""
     present = [v for v in values if v is not None]
@@ -50,10 +49,13 @@ def dim_array(values: Sequence[Any], typ: pa.DataType) -> pa.Array:
 
 
 def rows_for(chunk: Chunk, computed: dict[str, tuple[ChunkResult, int]], store: ResultStore,
-              stats_spec: StatsSpec) -> tuple[dict[str, np.ndarray], RowStats, list[str], list[str | None]]:
-    """Metrics, row stats, engines and fallback reasons of a chunk's keys, in order: from the
-    results just computed, or read back from the store (rows of an earlier run)."""
+             stats_spec: StatsSpec, *, want_returns: bool = False
+             ) -> tuple[dict[str, np.ndarray], RowStats, list[str], list[str | None], np.ndarray | None]:
+    """Metrics, row stats, engines, fallback reasons and (``want_returns``: the computed
+    results must carry them) return series of a chunk's keys, in order: from the results just
+    computed, or read back from the store (rows of an earlier run)."""
     n = len(chunk.keys)
+    returns = np.empty((n, stats_spec.sessions)) if want_returns else None
     metrics = {k: np.empty(n) for k in ROW_METRICS}
     engine: list[str] = [""] * n
     reason: list[str | None] = [None] * n
@@ -69,6 +71,9 @@ def rows_for(chunk: Chunk, computed: dict[str, tuple[ChunkResult, int]], store: 
         for m in ROW_METRICS:
             metrics[m][here] = res.metrics[m][there]
         pieces.append((here, res.stats.take(there)))
+        if returns is not None:
+            assert res.returns is not None, "a held sweep's chunks keep their returns"
+            returns[here] = res.returns[there]
         for i, j in zip(here, there):
             engine[i] = res.engine[j]
             reason[i] = res.fallback_reason[j]
@@ -77,16 +82,18 @@ def rows_for(chunk: Chunk, computed: dict[str, tuple[ChunkResult, int]], store: 
         table = store.rows([chunk.keys[i] for i in stored])
         for m in ROW_METRICS:
             metrics[m][stored] = table.column(m).to_numpy()
-        flat = table.column("returns").combine_chunks().flatten().to_numpy()
-        pieces.append((stored, row_stats(flat.reshape(len(stored), stats_spec.sessions), stats_spec)))
+        flat = table.column("returns").combine_chunks().flatten().to_numpy().reshape(len(stored), stats_spec.sessions)
+        pieces.append((stored, row_stats(flat, stats_spec)))
+        if returns is not None:
+            returns[stored] = flat
         engines = table.column("engine").to_pylist()
         reasons = table.column("fallback_reason").to_pylist()
         for pos, i in enumerate(stored):
             engine[i] = engines[pos]
             reason[i] = reasons[pos]
     if len(pieces) == 1 and pieces[0][0] == list(range(n)):
-        return metrics, pieces[0][1], engine, reason
+        return metrics, pieces[0][1], engine, reason, returns
     order = np.argsort(np.concatenate([np.asarray(p[0]) for p in pieces]), kind="stable")
     merged = RowStats(**{f: np.concatenate([getattr(p[1], f) for p in pieces])[order]
                          for f in RowStats.__dataclass_fields__})
-    return metrics, merged, engine, reason
+    return metrics, merged, engine, reason, returns

@@ -65,7 +65,7 @@ def effective_trials(returns: np.ndarray, threshold: float = EFFECTIVE_CORRELATI
         groups = np.array([1])
         corr = np.ones((1, 1))
     else:
-        corr = np.clip(np.corrcoef(x), -1.0, 1.0)
+        corr = _abs_safe_corr(x)
         dist = 1.0 - np.abs(corr)
         np.fill_diagonal(dist, 0.0)
         groups = fcluster(linkage(squareform(dist, checks=False), method="average"), 1.0 - threshold,
@@ -78,6 +78,22 @@ def effective_trials(returns: np.ndarray, threshold: float = EFFECTIVE_CORRELATI
         signs[signs == 0] = 1.0
         sharpes.append(sharpe_per_period((x[members] * signs[:, None]).mean(axis=0)))
     return EffectiveTrials(count=len(sharpes), labels=labels, sharpes=np.array(sharpes), flat=int(len(r) - len(live)))
+
+
+def _abs_safe_corr(x: np.ndarray) -> np.ndarray:
+    """Pearson correlations of the rows of ``x`` (``K x T``, no flat row), clipped to [-1, 1].
+
+    Event strategies are flat on most sessions: the cross products run over the sessions
+    where some row is non-zero only, and the all-zero sessions add their known share
+    (each centred value there is ``-mean``), so the cost follows the invested sessions."""
+    t = x.shape[1]
+    cols = np.any(x != 0.0, axis=0)
+    mean = x.mean(axis=1)
+    centred = x[:, cols] - mean[:, None]
+    cov = centred @ centred.T
+    cov += (t - int(cols.sum())) * np.outer(mean, mean)
+    sd = np.sqrt(np.diag(cov))
+    return np.clip(cov / sd[:, None] / sd[None, :], -1.0, 1.0)
 
 
 def event_time_returns(returns: np.ndarray) -> np.ndarray:

@@ -55,21 +55,20 @@ def result_metrics(inputs: SweepInputs, result: BacktestResult, initial_cash_bas
                           open_trades=np.array([int((trades["status"] == "open").sum())]))
 
 
-def run_chunk(inputs: SweepInputs, task: ChunkTask) -> ChunkResult:
-    """Evaluate ``task`` (see the module docstring).
+def fallback_reasons(inputs: SweepInputs, task: ChunkTask) -> tuple[list[RunPlan], list[str | None]]:
+    """The runs of ``task`` and why each runs on backtrader (None: on the kernel).
 
     Raises
     ------
     SweepSpaceError
         ``engine = "kernel"`` with a combination the kernel does not cover.
     """
-    with use_registry(inputs.cfg.registry):  # workers see the config's declared listings
-        return _run_chunk(inputs, task)
+    with use_registry(inputs.cfg.registry):
+        plans = [inputs.plan(c) for c in task.combos]
+        return plans, _reasons(inputs, task, plans)
 
 
-def _run_chunk(inputs: SweepInputs, task: ChunkTask) -> ChunkResult:
-    plans = [inputs.plan(c) for c in task.combos]
-    n = len(plans)
+def _reasons(inputs: SweepInputs, task: ChunkTask, plans: list[RunPlan]) -> list[str | None]:
     reasons: list[str | None] = []
     for plan in plans:
         why = "engine = backtrader requested" if task.engine == "backtrader" else kernel.unsupported(inputs, plan)
@@ -78,6 +77,31 @@ def _run_chunk(inputs: SweepInputs, task: ChunkTask) -> ChunkResult:
                                   f"{canonical_json(plan.effective(inputs.strategy))}: {why}; "
                                   f"use engine = auto to fall back to backtrader")
         reasons.append(why)
+    return reasons
+
+
+def run_chunk(inputs: SweepInputs, task: ChunkTask,
+              prepared: tuple[list[RunPlan], list[str | None]] | None = None) -> ChunkResult:
+    """Evaluate ``task`` (see the module docstring); ``prepared``: :func:`fallback_reasons`
+    when the caller has them already.
+
+    Raises
+    ------
+    SweepSpaceError
+        ``engine = "kernel"`` with a combination the kernel does not cover.
+    """
+    with use_registry(inputs.cfg.registry):  # workers see the config's declared listings
+        return _run_chunk(inputs, task, prepared)
+
+
+def _run_chunk(inputs: SweepInputs, task: ChunkTask,
+               prepared: tuple[list[RunPlan], list[str | None]] | None) -> ChunkResult:
+    if prepared is None:
+        plans = [inputs.plan(c) for c in task.combos]
+        reasons = _reasons(inputs, task, plans)
+    else:
+        plans, reasons = prepared
+    n = len(plans)
     metrics = {k: np.full(n, np.nan) for k in ROW_METRICS}
     returns = np.full((n, len(inputs.bench_clock.close_ns)), np.nan)
     fast = [i for i in range(n) if reasons[i] is None]
@@ -101,6 +125,4 @@ def _run_chunk(inputs: SweepInputs, task: ChunkTask) -> ChunkResult:
     if task.store_dir is None:
         return result
     part = write_part(task.store_dir, result)
-    return dataclasses.replace(result, returns=None, part=part.name)
-
-
+    return dataclasses.replace(result, returns=returns if task.keep_returns else None, part=part.name)

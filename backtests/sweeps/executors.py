@@ -1,6 +1,12 @@
 """Where chunks run: in this process, on local processes (fork: the workers inherit the loaded
 inputs and the prepared kernel), or on a Dask distributed cluster (inputs scattered once to
-every worker). All three expose ``submit(task)``, ``wait(futures)`` and ``close()``.
+every worker). All expose ``submit(task)``, ``wait(futures)`` and ``close()``.
+
+Local processes are started only when they pay for themselves (:class:`_Local`): a sweep of
+at most :data:`SERIAL_MAX_COMBINATIONS` combinations that all run on the kernel is evaluated
+in this process (the kernel does ~10k combinations a second, and starting and feeding
+processes costs more than splitting such a sweep saves); the pool starts at the first chunk
+that needs backtrader, or at once for a larger sweep. Rows do not depend on where they ran.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from concurrent.futures import wait as futures_wait
 from typing import Any
 
 from backtests.sweeps.chunks import ChunkResult, ChunkTask
-from backtests.sweeps.evaluate import run_chunk
+from backtests.sweeps.evaluate import fallback_reasons, run_chunk
 from backtests.sweeps.inputs import SweepInputs
 from backtests.sweeps.space import SweepSpaceError
 
@@ -90,6 +96,10 @@ class _Serial:
         pass
 
 
+#: Combinations a sweep may have and still run in this process (when all run on the kernel).
+SERIAL_MAX_COMBINATIONS = 4_000
+
+
 class _Processes:
     """A local process pool; workers receive the inputs once, at start."""
 
@@ -109,6 +119,45 @@ class _Processes:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Local:
+    """Up to ``workers`` local processes, started only when the work pays for them (see the
+    module docstring); until then chunks run here, as :class:`_Serial` runs them."""
+
+    def __init__(self, inputs: SweepInputs, workers: int, total: int) -> None:
+        self.inputs = inputs
+        self.workers = workers
+        self.small = total <= SERIAL_MAX_COMBINATIONS
+        self.pool: _Processes | None = None
+        self.description = f"up to {workers} local processes"
+
+    @property
+    def started(self) -> bool:
+        """Whether the process pool was started."""
+        return self.pool is not None
+
+    def submit(self, task: ChunkTask) -> Future:
+        if self.pool is None and self.small:
+            prepared = fallback_reasons(self.inputs, task)
+            if all(r is None for r in prepared[1]):
+                fut: Future = Future()
+                try:
+                    fut.set_result(run_chunk(self.inputs, task, prepared))
+                except Exception as exc:  # noqa: BLE001 - re-raised by .result()
+                    fut.set_exception(exc)
+                return fut
+        if self.pool is None:
+            self.pool = _Processes(self.inputs, self.workers)
+        return self.pool.submit(task)
+
+    def wait(self, futures: Sequence[Any]) -> set[Any]:
+        done = {f for f in futures if f.done()}
+        return done or (self.pool.wait(futures) if self.pool is not None else set(futures))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
 
 
 class _Dask:
@@ -139,12 +188,12 @@ class _Dask:
         self.client.close()
 
 
-def make_runner(inputs: SweepInputs, *, workers: int, scheduler: str | None) -> Any:
-    """The executor for a sweep: Dask when ``scheduler`` is set, else local processes (one:
-    this process)."""
+def make_runner(inputs: SweepInputs, *, workers: int, scheduler: str | None, total: int) -> Any:
+    """The executor for a sweep of ``total`` combinations: Dask when ``scheduler`` is set, else
+    this process (``workers = 1``) or up to ``workers`` local processes (:class:`_Local`)."""
     if scheduler:
         return _Dask(inputs, scheduler)
-    return _Serial(inputs) if workers == 1 else _Processes(inputs, workers)
+    return _Serial(inputs) if workers == 1 else _Local(inputs, workers, total)
 
 
 def progress_bar(enabled: bool, total: int, where: str, *, constrained: bool = False) -> Any:

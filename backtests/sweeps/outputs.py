@@ -51,12 +51,11 @@ def heatmap_table(table: pd.DataFrame, x: str, y: str, metric: str) -> pd.DataFr
     """Pivot of ``metric`` (max over other dimensions) with ``y`` rows and ``x`` columns."""
     xl, x_order = _axis(table[x])
     yl, y_order = _axis(table[y])
-    frame = pd.DataFrame({"x": xl.to_numpy(), "y": yl.to_numpy(), "v": table[metric].to_numpy(dtype=float)})
-    pivot = frame.groupby(["y", "x"], sort=False)["v"].max().unstack("x")
-    pivot = pivot.reindex(index=y_order, columns=x_order)
-    pivot.index.name = y
-    pivot.columns.name = None
-    return pivot
+    xi = pd.Index(x_order).get_indexer(xl.to_numpy())
+    yi = pd.Index(y_order).get_indexer(yl.to_numpy())
+    cells = np.full((len(y_order), len(x_order)), np.nan)
+    np.fmax.at(cells, (yi, xi), table[metric].to_numpy(dtype=float))  # NaN only where every value is NaN
+    return pd.DataFrame(cells, index=pd.Index(y_order, name=y, dtype=object), columns=pd.Index(x_order, dtype=object))
 
 
 def safe_name(name: str) -> str:

@@ -47,6 +47,17 @@ def sharpe_per_period(returns: np.ndarray) -> float:
     return float(np.mean(r) / np.std(r, ddof=1))
 
 
+def sharpe_per_period_rows(returns: np.ndarray) -> np.ndarray:
+    """:func:`sharpe_per_period` of every row of a ``K x T`` matrix (the same floats)."""
+    r = np.atleast_2d(np.asarray(returns, dtype=float))
+    if r.shape[1] < 2:
+        return np.full(len(r), np.nan)
+    flat = r.max(axis=1) == r.min(axis=1)
+    with np.errstate(all="ignore"):
+        sr = np.mean(r, axis=1) / np.std(r, axis=1, ddof=1)
+    return np.where(flat, np.nan, sr)
+
+
 def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
     """Expected maximum of ``n_trials`` per-period Sharpe ratios of skill-less strategies."""
     if n_trials <= 1 or not sharpe_variance > 0:
@@ -185,7 +196,9 @@ def _score(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
 
 
 TABLE_BYTES = 64_000_000  # subset-sum tables of CSCV; beyond this the half sums are products
-BATCH_BYTES = 4_000_000   # one split-batch x strategies array of CSCV
+BATCH_BYTES = 4_000_000   # one split-batch x strategies array of CSCV, at most
+CACHE_BYTES = 512_000     # ... and, where a batch of 8 splits fits, arrays that stay in a core's L2 cache (fastest)
+TIE_DIRECT = 32  # strategies sharing the in-sample best ranked by direct comparison up to this many
 
 
 def _unique_rows(sums: np.ndarray, sqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +228,7 @@ def _sharpe_of_score(score: np.ndarray, n: int) -> np.ndarray:
 
 
 def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int, *,
-             batch: int = 16, max_splits: int | None = None, seed: int = 0) -> PBOResult:
+             batch: int = 1024, max_splits: int | None = None, seed: int = 0) -> PBOResult:
     """PBO from per-block statistics (``N x S`` sums and sums of squares, ``block_sessions``
     rows each). All ``C(S, S/2)`` splits are used, or, when there are more than ``max_splits``,
     ``max_splits`` of them drawn at random without replacement (seeded; each with its
@@ -255,18 +268,24 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         sums, sqs = sums[reps], sqs[reps]
     if s > 62:
         raise ValueError(f"CSCV with {s} blocks is too many; use at most 62 (16 is usual)")
-    # splits whose first block is in-sample; the complement of each is the other half
-    halves = [c for c in itertools.combinations(range(s), s // 2) if c[0] == 0]
-    possible = 2 * len(halves)
+    # splits whose first block is in-sample (in lexicographic order); the complement of each is
+    # the other half
+    others = list(itertools.combinations(range(1, s), s // 2 - 1))
+    rest = np.array(others, dtype=np.int64).reshape(len(others), s // 2 - 1)
+    possible = 2 * len(rest)
     sampling = "all splits"
     if max_splits is not None and possible > max_splits:
-        keep = np.sort(np.random.default_rng(seed).choice(len(halves), size=max(1, max_splits // 2), replace=False))
-        halves = [halves[i] for i in keep]
-        sampling = (f"{2 * len(halves):,} of {possible:,} splits drawn at random (seed {seed}, each with its "
-                    f"complement); sampling error of the PBO <= {0.5 / np.sqrt(len(halves)):.3f}")
-    masks = np.array([sum(1 << b for b in c) for c in halves], dtype=np.int64)
+        keep = np.sort(np.random.default_rng(seed).choice(len(rest), size=max(1, max_splits // 2), replace=False))
+        rest = rest[keep]
+        sampling = (f"{2 * len(rest):,} of {possible:,} splits drawn at random (seed {seed}, each with its "
+                    f"complement); sampling error of the PBO <= {0.5 / np.sqrt(len(rest)):.3f}")
+    masks = 1 | (np.left_shift(1, rest, dtype=np.int64).sum(axis=1) if rest.shape[1] else np.zeros(len(rest), np.int64))
     n = block_sessions * (s // 2)
-    logits, is_best, oos_best = [], [], []
+    # per direction (a split's first half in-sample, then its complement's), batch by batch:
+    # concatenated forward then backward, the figures do not depend on the batch size
+    logits: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    is_best: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    oos_best: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
 
     def count_weighted(mask: np.ndarray) -> np.ndarray:
         out = np.count_nonzero(mask[:, :n_single], axis=1).astype(float)
@@ -275,7 +294,7 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         return out
 
     all_weight = np.concatenate([np.ones(n_single), weight])
-    overfit_share: list[np.ndarray] = []
+    overfit_share: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
 
     def ranks(row_out: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Relative ranks ω of ``values`` (some of ``row_out``) among one split's out-of-sample
@@ -289,7 +308,7 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         i = np.searchsorted(uv, values)
         return (below[i] + (equal[i] + 1.0) / 2.0) / (n_strat + 1.0)
 
-    def one_way(score_in: np.ndarray, score_out: np.ndarray) -> None:
+    def one_way(score_in: np.ndarray, score_out: np.ndarray, way: int) -> None:
         best = np.argmax(score_in, axis=1)
         rows = np.arange(len(best))
         top = score_in[rows, best][:, None]
@@ -303,25 +322,44 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         oos_sr = _sharpe_of_score(v[:, 0], n)
         # several different strategies share the in-sample best: each is the pick with equal
         # chance (weighted by multiplicity), so the split counts their average
-        tied = np.count_nonzero(score_in == top, axis=1) > 1
-        for r in np.nonzero(tied)[0]:
-            members = np.nonzero(score_in[r] == top[r, 0])[0]
+        at_top = score_in == top
+        size = np.count_nonzero(at_top, axis=1)
+        # few members: their ranks by direct comparison, all such splits at once ...
+        few = np.flatnonzero((size > 1) & (size <= TIE_DIRECT))
+        for part in np.array_split(few, -(-len(few) * TIE_DIRECT * len(all_weight) * 8 // BATCH_BYTES) or 1):
+            if not len(part):
+                continue
+            at, member = np.nonzero(at_top[part])
+            row = part[at]
+            vals = score_out[row, member][:, None]
+            om = (count_weighted(score_out[row] < vals) + (count_weighted(score_out[row] == vals) + 1.0) / 2.0) \
+                / (n_strat + 1.0)
+            lam_t = np.log(om / (1.0 - om))
+            w = all_weight[member]
+            total = np.bincount(at, weights=w, minlength=len(part))
+            lam[part] = np.bincount(at, weights=w * lam_t, minlength=len(part)) / total
+            share[part] = np.bincount(at, weights=w * (lam_t <= 0), minlength=len(part)) / total
+            oos_sr[part] = np.bincount(at, weights=w * _sharpe_of_score(vals[:, 0], n), minlength=len(part)) / total
+        # ... many (e.g. every strategy flat in-sample): sorted ranks, one split at a time
+        for r in np.flatnonzero(size > TIE_DIRECT):
+            members = np.nonzero(at_top[r])[0]
             w = all_weight[members]
             lam_t = np.log((om := ranks(score_out[r], score_out[r, members])) / (1.0 - om))
             lam[r] = np.average(lam_t, weights=w)
             share[r] = np.average(lam_t <= 0, weights=w)
             oos_sr[r] = np.average(_sharpe_of_score(score_out[r, members], n), weights=w)
-        logits.append(lam)
-        overfit_share.append(share)
-        is_best.append(is_sr)
-        oos_best.append(oos_sr)
+        logits[way].append(lam)
+        overfit_share[way].append(share)
+        is_best[way].append(is_sr)
+        oos_best[way].append(oos_sr)
 
     # sums over any set of blocks = one lookup per group of blocks in tables of subset sums;
     # memory stays bounded as N grows: tables only while they fit TABLE_BYTES, else the
     # half sums come from one product per batch, and batches shrink with N
     group = next((g for g in (8, 4) if (-(-s // g)) * (1 << g) * len(reps) * 16 <= TABLE_BYTES), 0)
     group = min(group, s)
-    batch = max(1, min(batch, BATCH_BYTES // max(1, 8 * len(reps))))
+    per_split = 8 * max(1, len(reps))  # one split's scores
+    batch = max(1, min(batch, max(CACHE_BYTES // per_split, min(8, BATCH_BYTES // per_split))))
     tables = [(_subset_sums(sums, range(g, min(g + group, s))), _subset_sums(sqs, range(g, min(g + group, s))))
               for g in range(0, s, group)] if group else []
     full = (1 << s) - 1
@@ -342,15 +380,15 @@ def pbo_cscv(block_sum: np.ndarray, block_sumsq: np.ndarray, block_sessions: int
         m = masks[start:start + batch]
         score_a = _score(*half_sums(m), n)
         score_b = _score(*half_sums(full ^ m), n)
-        one_way(score_a, score_b)
-        one_way(score_b, score_a)
-    lam = np.concatenate(logits)
-    x, y = np.concatenate(is_best), np.concatenate(oos_best)
+        one_way(score_a, score_b, 0)
+        one_way(score_b, score_a, 1)
+    lam = np.concatenate([*logits[0], *logits[1]])
+    x, y = np.concatenate([*is_best[0], *is_best[1]]), np.concatenate([*oos_best[0], *oos_best[1]])
     if np.ptp(x) > 0:
         slope, intercept = np.polyfit(x, y, 1)
     else:
         slope, intercept = float("nan"), float(np.mean(y))
-    return PBOResult(value=float(np.mean(np.concatenate(overfit_share))), blocks=s, splits=len(lam),
+    return PBOResult(value=float(np.mean(np.concatenate([*overfit_share[0], *overfit_share[1]]))), blocks=s, splits=len(lam),
                      block_sessions=block_sessions,
                      trials=n_strat, logit_mean=float(np.mean(lam)), prob_oos_loss=float(np.mean(y < 0)),
                      degradation_slope=float(slope), degradation_intercept=float(intercept),

@@ -43,7 +43,8 @@ from backtests.runner import load_catalyst_calendar
 from backtests.sweeps import kernel
 from backtests.sweeps.assemble import dim_array, dim_types, rows_for
 from backtests.sweeps.chunks import ENGINE_MODES, Chunk, ChunkResult, ChunkTask, EngineMode, chunks
-from backtests.sweeps.executors import make_runner, progress_bar
+from backtests.sweeps.executors import SERIAL_MAX_COMBINATIONS, make_runner, progress_bar
+from backtests.sweeps.held import HeldRows, StoredRows, fits_in_memory
 from backtests.sweeps.inputs import check_values, load_sweep_inputs, sweepable_names
 from backtests.sweeps.rowmetrics import ROW_METRICS
 from backtests.sweeps.space import (Constraint, RandomSearch, Space, SweepSpaceError, check_grid, check_names,
@@ -271,7 +272,9 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     stats_spec = StatsSpec(blocks=spec.pbo_blocks, folds=spec.walk_forward_folds, sessions=n_sessions)
     if not spec.scheduler:
         kernel.kernel_data(inputs)  # prepared once here; forked workers inherit it
-    runner = make_runner(inputs, workers=workers, scheduler=spec.scheduler)
+    runner = make_runner(inputs, workers=workers, scheduler=spec.scheduler, total=total)
+    # a small sweep keeps every row in memory for the diagnostics (nothing is read back)
+    held = HeldRows(total, n_sessions) if fits_in_memory(total, n_sessions) else None
     # remote Dask workers may not share this disk: their results come back here to be written
     worker_store = None if spec.scheduler else str(store.root)
     max_inflight = 2 * max(runner.workers, 1)
@@ -322,7 +325,8 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
             computed = {k: (result, j) for j, k in enumerate(result.keys)} if result is not None else {}
             reused_rows += sum(1 for k in chunk.keys if k not in computed)
             if chunk.keys:
-                metrics, stats, engine, reason = rows_for(chunk, computed, store, stats_spec)
+                metrics, stats, engine, reason, returns = rows_for(chunk, computed, store, stats_spec,
+                                                                  want_returns=held is not None)
                 table = pa.table({
                     "combo_id": pa.array(chunk.ids, type=pa.int64()),
                     **{d: dim_array([c[d] for c in chunk.combos], types[d]) for d in dims},
@@ -335,6 +339,8 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
                 if writer is None:
                     writer = pq.ParquetWriter(table_tmp, table.schema, compression="zstd")
                 buffered.append(table)
+                if held is not None:
+                    held.add(table, returns)
                 write_groups(final=False)
                 trials_log.add(stats, rank_values(metrics[spec.metric], spec.metric))
                 engines.update(engine)
@@ -353,7 +359,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
                     emit_ready()
                 task = ChunkTask(keys=tuple(chunk.keys[i] for i in todo), combos=tuple(chunk.combos[i] for i in todo),
                                  params=tuple(chunk.params[i] for i in todo), stats=stats_spec, engine=spec.engine,
-                                 store_dir=worker_store)
+                                 store_dir=worker_store, keep_returns=held is not None)
                 fut = runner.submit(task)
                 inflight.add(fut)
             pending.append((chunk, fut))
@@ -382,6 +388,10 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     t_evaluated = time.perf_counter()
 
     messages = []
+    if getattr(runner, "started", True) is False and trials:
+        messages.append(f"ran in this process: {trials:,} combinations, all on the kernel (local processes start "
+                        f"only for a sweep of more than {SERIAL_MAX_COMBINATIONS:,} combinations or one that needs "
+                        f"backtrader; below that starting them costs more than they save)")
     if engines.get("backtrader"):
         why = "; ".join(f"{r} ({n})" for r, n in reasons.most_common())
         messages.append(f"{engines['backtrader']:,} of {trials:,} combinations ran on backtrader (the kernel does not "
@@ -390,7 +400,8 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
         messages.append(f"all {trials:,} combinations ran on the vectorised kernel")
     for msg in messages:
         on_message(msg)
-    summary = summarise(spec, inputs, space, constraint, seed, dims, table_path, store, trials_log, trials,
+    rows = held if held is not None else StoredRows(table_path, store)
+    summary = summarise(spec, inputs, space, constraint, seed, dims, rows, trials_log, trials,
                          engines, reasons, out_dir)
     write_json(out_dir / SUMMARY_NAME, summary)
     seal(out_dir, command="sweep",

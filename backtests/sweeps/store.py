@@ -55,7 +55,8 @@ def write_part(root: str | Path, result: ChunkResult) -> Path:
     path = root / f"part-{digest}.parquet"
     tmp = root / f".part-{digest}.{os.getpid()}.tmp"
     try:
-        pq.write_table(part_table(result), tmp, compression="zstd")
+        # no dictionary pages: return series and hashes rarely repeat (half the time, smaller file)
+        pq.write_table(part_table(result), tmp, compression="zstd", use_dictionary=False)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -29,14 +29,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from backtests.sweeps import effective, overfit
+from backtests.sweeps.held import HeldRows, StoredRows
 from backtests.sweeps.inputs import SweepInputs
 from backtests.sweeps.outputs import default_pairs, write_best_returns, write_heatmaps
 from backtests.sweeps.rowmetrics import ROW_METRICS
 from backtests.sweeps.space import RandomSearch, Space, jsonable
-from backtests.sweeps.store import ResultStore
 from backtests.sweeps.trials import StatsSpec, TrialLog
 
 TABLE_NAME = "sweep.parquet"
@@ -51,20 +50,18 @@ def rank_values(values: np.ndarray, metric: str) -> np.ndarray:
     return np.where(np.isnan(v), -np.inf, v)
 
 
-def _series(store: ResultStore, key: str) -> np.ndarray:
-    return store.rows([key], columns=["returns"]).column("returns").combine_chunks().flatten().to_numpy()
+Rows = HeldRows | StoredRows
 
 
-def _best(table_path: Path, log: TrialLog, top: int) -> list[dict[str, Any]]:
+def _best(rows: Rows, log: TrialLog, top: int) -> list[dict[str, Any]]:
     """The ``top`` rows by the ranking metric (ties: lower combo_id first)."""
     ranked = log.column("metric")
     order = np.lexsort((np.arange(len(ranked)), -ranked))
     top_ids = [int(i) for i in order[:top]]
-    cols = ["combo_id", "params", "engine", "key", *ROW_METRICS]
-    rows = pq.read_table(table_path, columns=cols, filters=[("combo_id", "in", top_ids)]).to_pandas()
-    rows = rows.set_index("combo_id").loc[top_ids]
-    return [{"combo_id": int(cid), "key": row["key"], "engine": row["engine"], "params": json.loads(row["params"]),
-             "metrics": {m: float(row[m]) for m in ROW_METRICS}} for cid, row in rows.iterrows()]
+    got = rows.rows(["params", "engine", "key", *ROW_METRICS], top_ids).to_pydict()
+    return [{"combo_id": cid, "key": got["key"][i], "engine": got["engine"][i], "params": json.loads(got["params"][i]),
+             "metrics": {m: float("nan") if got[m][i] is None else float(got[m][i]) for m in ROW_METRICS}}
+            for i, cid in enumerate(top_ids)]
 
 
 #: CSCV splits evaluated at most (drawn at random above it, seeded; the summary says so): the
@@ -109,7 +106,7 @@ def _pbo(log: TrialLog, blocks: int, sessions: pd.DatetimeIndex, trials: int,
 MAX_DISTINCT_SERIES = 2_000
 
 
-def _distinct_series(log: TrialLog, table_path: Path, store: ResultStore,
+def _distinct_series(log: TrialLog, rows: Rows, sessions: int,
                      max_values: int = 20_000_000) -> tuple[np.ndarray, np.ndarray] | None:
     """The distinct return series (``K x T``, first combination of each) and, per combination,
     the index of its series; ``None`` when they would exceed ``max_values`` numbers."""
@@ -117,17 +114,9 @@ def _distinct_series(log: TrialLog, table_path: Path, store: ResultStore,
     if not len(prints):
         return None
     _, first, inverse = np.unique(prints, axis=0, return_index=True, return_inverse=True)
-    if len(first) > MAX_DISTINCT_SERIES:
+    if len(first) > MAX_DISTINCT_SERIES or len(first) * sessions > max_values:
         return None
-    keys = pq.read_table(table_path, columns=["combo_id", "key"]).to_pandas().set_index("combo_id")["key"]
-    reps = [str(keys.loc[int(i)]) for i in first]
-    probe = _series(store, reps[0])
-    if len(reps) * len(probe) > max_values:
-        return None
-    # one store lookup for all of them (one by one, each lookup rescans the sweep's parts)
-    flat = store.rows(reps, columns=["returns"]).column("returns").combine_chunks().flatten().to_numpy()
-    series = flat.reshape(len(reps), len(probe))
-    return series, inverse.reshape(-1)
+    return rows.series([int(i) for i in first]), inverse.reshape(-1)
 
 
 def _deflated(best: np.ndarray, log: TrialLog, trials: int,
@@ -140,7 +129,7 @@ def _deflated(best: np.ndarray, log: TrialLog, trials: int,
         return {**raw.as_dict(), **out, "n_basis": f"raw (more than {MAX_DISTINCT_SERIES:,} distinct series, or too large "
                                                   f"to read back: not clustered)"}
     series, _ = distinct
-    dist_sr = np.array([overfit.sharpe_per_period(r) for r in series])
+    dist_sr = overfit.sharpe_per_period_rows(series)
     dis = overfit.deflated_sharpe(best, dist_sr, trials=len(series))
     eff = effective.effective_trials(series)
     eff_dsr = overfit.deflated_sharpe(best, eff.sharpes, trials=max(eff.count, 1))
@@ -151,32 +140,30 @@ def _deflated(best: np.ndarray, log: TrialLog, trials: int,
     return {**eff_dsr.as_dict(), **out}
 
 
-def _walk_forward(log: TrialLog, folds: int, sessions: pd.DatetimeIndex, table_path: Path, store: ResultStore,
-                  ppy: float) -> dict[str, Any]:
+def _walk_forward(log: TrialLog, folds: int, sessions: pd.DatetimeIndex, rows: Rows, ppy: float) -> dict[str, Any]:
     """Fit (best Sharpe) on window i, test on window i + 1; the tests joined are the out-of-sample run."""
     bounds = overfit.fold_bounds(len(sessions), folds)
     picks = overfit.walk_forward_choices(log.column("fold_sum"), log.column("fold_sq"), bounds)
     chosen = sorted({p for p in picks if p is not None})
-    table = pq.read_table(table_path, columns=["combo_id", "key", "params"],
-                          filters=[("combo_id", "in", chosen)]).to_pandas().set_index("combo_id") if chosen else None
+    params = dict(zip(chosen, rows.rows(["params"], chosen).column("params").to_pylist())) if chosen else {}
+    picked = dict(zip(chosen, rows.series(chosen))) if chosen else {}
     out, oos = [], []
     for i, pick in enumerate(picks):
         (fa, fb), (ta, tb) = bounds[i], bounds[i + 1]
-        if pick is None or table is None:
+        if pick is None:
             out.append({"fit": [f"{sessions[fa]:%Y-%m-%d}", f"{sessions[fb - 1]:%Y-%m-%d}"],
                         "test": [f"{sessions[ta]:%Y-%m-%d}", f"{sessions[tb - 1]:%Y-%m-%d}"],
                         "combo_id": None, "params": None, "no_signal": True, "fit_flat": True,
                         "reason": "no combination had a non-zero return in the fit window: nothing to pick",
                         "fit_sharpe_annual": None, "test_sharpe_annual": None, "test_total_return": None})
             continue
-        row = table.loc[pick]
-        series = _series(store, row["key"])
+        series = picked[pick]
         test = series[ta:tb]
         oos.append(test)
         fit_sharpe = _annual_sharpe(series[fa:fb], ppy)
         out.append({"fit": [f"{sessions[fa]:%Y-%m-%d}", f"{sessions[fb - 1]:%Y-%m-%d}"],
                     "test": [f"{sessions[ta]:%Y-%m-%d}", f"{sessions[tb - 1]:%Y-%m-%d}"],
-                    "combo_id": int(pick), "params": json.loads(row["params"]), "no_signal": False,
+                    "combo_id": int(pick), "params": json.loads(params[pick]), "no_signal": False,
                     # the pick itself was flat in the fit window (others moved, all worse)
                     "fit_flat": fit_sharpe is None,
                     "fit_sharpe_annual": fit_sharpe, "test_sharpe_annual": _annual_sharpe(test, ppy),
@@ -191,7 +178,7 @@ def _walk_forward(log: TrialLog, folds: int, sessions: pd.DatetimeIndex, table_p
 
 
 def summarise(spec: Any, inputs: SweepInputs, space: Space, constraint: Any, seed: int,
-              dims: tuple[str, ...], table_path: Path, store: ResultStore, log: TrialLog, trials: int,
+              dims: tuple[str, ...], rows: Rows, log: TrialLog, trials: int,
               engines: collections.Counter[str], reasons: collections.Counter[str], out_dir: Path) -> dict[str, Any]:
     """The content of ``sweep_summary.json`` (and the heatmap CSVs, written to ``out_dir``).
 
@@ -205,17 +192,17 @@ def summarise(spec: Any, inputs: SweepInputs, space: Space, constraint: Any, see
     metric = spec.metric
     ppy = inputs.bench_clock.periods_per_year
     sessions = pd.DatetimeIndex(inputs.benchmark.frame.index)
-    best = _best(table_path, log, spec.top)
-    best_series = _series(store, best[0]["key"])
+    best = _best(rows, log, spec.top)
+    best_series = rows.series([best[0]["combo_id"]])[0]
     best_returns = write_best_returns(out_dir, sessions, best_series, inputs.bench_clock.returns)
-    distinct = _distinct_series(log, table_path, store)
+    distinct = _distinct_series(log, rows, len(sessions))
     dsr = _deflated(best_series, log, trials, distinct)
     deflated = {**dsr, "sharpe_annual": dsr["sharpe"] * math.sqrt(ppy),
                 "returns": "daily strategy returns on the benchmark's session clock (returns.csv)",
                 "best_by": metric}
-    walk = _walk_forward(log, spec.walk_forward_folds, sessions, table_path, store, ppy) \
+    walk = _walk_forward(log, spec.walk_forward_folds, sessions, rows, ppy) \
         if spec.walk_forward_folds and trials >= 2 else None
-    frame = pq.read_table(table_path, columns=[*dims, metric]).to_pandas()
+    frame = rows.rows([*dims, metric]).to_pandas()
     pairs = list(spec.heatmaps) if spec.heatmaps is not None else default_pairs(frame, dims)
     heatmaps = write_heatmaps(frame, pairs, metric, out_dir)
     cfg = spec.config
