@@ -124,11 +124,49 @@ def test_heatmap_csv_is_the_max_over_other_dimensions(base) -> None:
     assert len(pairs) == 6  # every pair of the 4 swept dimensions
 
 
-def test_one_and_two_local_workers_write_the_same_bytes(base, tmp_path: Path) -> None:
+def test_one_and_two_local_workers_write_the_same_bytes(base, tmp_path: Path, monkeypatch) -> None:
+    """Two processes (forced: the grid is below the in-process threshold) and one give the same bytes."""
+    from backtests.sweeps import executors
+
     cfg, out, _ = base
-    sweep(spec(cfg, tmp_path / "two", workers=2, pbo_blocks=8), GRID)
+    monkeypatch.setattr(executors, "SERIAL_MAX_COMBINATIONS", 0)
+    two = run_sweep(spec(cfg, tmp_path / "two", workers=2, pbo_blocks=8), GRID)
+    assert not any(m.startswith("ran in this process") for m in two.messages)
     assert (tmp_path / "two" / "sweep.parquet").read_bytes() == (out / "sweep.parquet").read_bytes()
     assert (tmp_path / "two" / "sweep_summary.json").read_bytes() == (out / "sweep_summary.json").read_bytes()
+
+
+def test_a_small_kernel_sweep_runs_in_this_process_and_says_so(base, tmp_path: Path) -> None:
+    """24 kernel combinations asked of 2 workers: starting processes would cost more than the
+    work, so they run here (the console says why); the bytes are those of the 1-worker run."""
+    import multiprocessing
+
+    cfg, out, _ = base
+    before = set(multiprocessing.active_children())
+    got = run_sweep(spec(cfg, tmp_path / "here", workers=2, pbo_blocks=8), GRID)
+    assert set(multiprocessing.active_children()) == before
+    assert got.messages[0].startswith("ran in this process: 24 combinations, all on the kernel")
+    assert (tmp_path / "here" / "sweep.parquet").read_bytes() == (out / "sweep.parquet").read_bytes()
+
+
+def test_a_small_sweep_that_needs_backtrader_starts_the_processes(tmp_path: Path) -> None:
+    cfg = synthetic_config(tmp_path)
+    got = run_sweep(spec(cfg, tmp_path / "bt", workers=2, engine="backtrader", pbo_blocks=4),
+                    {"hold_sessions": [1, 3], "direction": ["long", "short"]})
+    assert not any(m.startswith("ran in this process") for m in got.messages)
+    assert got.messages[0].startswith("4 of 4 combinations ran on backtrader")
+
+
+def test_diagnostics_from_memory_equal_those_read_back_from_disk(base, tmp_path: Path, monkeypatch) -> None:
+    """A small sweep keeps its rows in memory for the summary; a large one reads them back from
+    sweep.parquet and the store. Forcing the second on the same grid gives the same bytes."""
+    from backtests.sweeps import held
+
+    cfg, out, _ = base
+    monkeypatch.setattr(held, "HOLD_BYTES", 0)
+    sweep(spec(cfg, tmp_path / "disk", pbo_blocks=8), GRID)
+    for name in ("sweep_summary.json", "sweep.parquet", "sweep_best_returns.csv"):
+        assert (tmp_path / "disk" / name).read_bytes() == (out / name).read_bytes(), name
 
 
 def test_rerun_takes_every_row_from_the_store(base, tmp_path: Path) -> None:

@@ -98,8 +98,10 @@ def test_store_key_shortcut_equals_the_key_of_the_effective_run(tmp_path: Path) 
     fast = key_maker(inputs)
     combos = [{}, {"hold_sessions": 5}, {"hold_sessions": 7, "direction": "short", "stop_loss_pct": 0.05},
               {"strategy.listings": ("BABA",), "events.only": ("qwen25max",), "portfolio.slippage_bps": 10.0},
-              {"kinds": ("product", "capex"), "notional_per_trade_base": 123456.0}]
+              {"kinds": ("product", "capex"), "notional_per_trade_base": 123456.0},
+              {"stop_loss_pct": None, "take_profit_pct": 0.1, "events.only": ()},
+              {"hold_sessions": 7, "direction": "short", "stop_loss_pct": 0.05}]  # fragments reused
     keys = [fast(c) for c in combos]
     assert keys == [inputs.key(inputs.plan(c)) for c in combos]
     assert keys[0] == keys[1]      # hold 5 is the base value: the same run, the same key
-    assert len(set(keys)) == 4
+    assert len(set(keys)) == 5 and keys[2] == keys[-1]

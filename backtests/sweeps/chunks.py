@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -89,7 +89,12 @@ class Chunk:
 
 def key_maker(inputs: SweepInputs) -> Callable[[Combo], str]:
     """``combo -> store key`` without building parameter objects (the same effective dict
-    :meth:`RunPlan.effective` gives for fields that take their values as given)."""
+    :meth:`RunPlan.effective` gives for fields that take their values as given).
+
+    The canonical JSON is assembled from cached fragments (each parameter value is encoded
+    once per sweep, not once per combination); ``test_sweep_space`` checks it equals
+    :func:`canonical_json` of the effective run.
+    """
     cfg = inputs.cfg
     assert cfg.strategy is not None
     kinds = field_kinds(type(cfg.strategy.params))
@@ -97,6 +102,15 @@ def key_maker(inputs: SweepInputs) -> Callable[[Combo], str]:
                    for f in dataclasses.fields(cfg.strategy.params) if f.init}
     base_portfolio = dataclasses.asdict(cfg.portfolio)
     prefix = f"{inputs.data_hash}|{inputs.code_version}|"
+    fragments: dict[tuple[str, str], str] = {}
+
+    def encode(name: str, value: Any) -> str:
+        """``"name":value`` in canonical JSON, cached by the value's repr (1, 1.0 and True differ)."""
+        memo = (name, repr(value))
+        got = fragments.get(memo)
+        if got is None:
+            got = fragments[memo] = canonical_json({name: value})[1:-1]
+        return got
 
     def key(combo: Combo) -> str:
         params = dict(base_params)
@@ -106,10 +120,13 @@ def key_maker(inputs: SweepInputs) -> Callable[[Combo], str]:
                 params[name] = value
         if "portfolio.slippage_bps" in combo:
             portfolio = {**base_portfolio, "slippage_bps": float(combo["portfolio.slippage_bps"])}
-        effective = {"strategy": inputs.strategy, "params": params,
-                     "listings": list(combo.get("strategy.listings", cfg.strategy.listings)),
-                     "only": list(combo.get("events.only", cfg.events.only)), "portfolio": portfolio}
-        return hashlib.sha256((prefix + canonical_json(effective)).encode()).hexdigest()
+        listings = list(combo.get("strategy.listings", cfg.strategy.listings))
+        only = list(combo.get("events.only", cfg.events.only))
+        text = ("{" + encode("listings", listings) + "," + encode("only", only)
+                + ',"params":{' + ",".join(encode(n, params[n]) for n in sorted(params))
+                + '},"portfolio":{' + ",".join(encode(n, portfolio[n]) for n in sorted(portfolio))
+                + "}," + encode("strategy", inputs.strategy) + "}")
+        return hashlib.sha256((prefix + text).encode()).hexdigest()
 
     return key
 
