@@ -179,7 +179,8 @@ def sweep(config: ConfigLike, /, grid: Mapping[str, Sequence[Any]] | Any | None 
     spec = SweepSpec(config=cfg, out_dir=Path(out), progress=progress,
                      cache_dir=Path(cache_dir) if cache_dir else None, **options)
     outcome = run_sweep(spec, grid, constraint, _seed(seed or 0))
-    table = pd.read_parquet(outcome.table_path).set_index("combo_id")
+    table = (outcome.table.to_pandas() if outcome.table is not None
+             else pd.read_parquet(outcome.table_path)).set_index("combo_id")
     return SweepResult(config=cfg, table=table, summary=outcome.summary, out_dir=outcome.out_dir,
                        store_dir=Path(spec.store_dir) if spec.store_dir else outcome.out_dir / "parts", keep=keep)
 

@@ -169,6 +169,11 @@ def test_diagnostics_from_memory_equal_those_read_back_from_disk(base, tmp_path:
         assert (tmp_path / "disk" / name).read_bytes() == (out / name).read_bytes(), name
 
 
+def test_the_table_returned_from_memory_is_the_file(base) -> None:
+    _, out, table = base
+    pd.testing.assert_frame_equal(table, pd.read_parquet(out / "sweep.parquet"), check_exact=True)
+
+
 def test_rerun_takes_every_row_from_the_store(base, tmp_path: Path) -> None:
     cfg, out, _ = base
     again = run_sweep(spec(cfg, tmp_path / "again", store_dir=out / "parts", pbo_blocks=8), GRID)

@@ -151,6 +151,7 @@ class SweepOutcome:
     timings: dict[str, float]
     messages: tuple[str, ...] = ()
     drawn: int = 0  # grid points (or random draws) considered, the constraint's rejects included
+    table: pa.Table | None = None  # the rows of sweep.parquet when the sweep held them in memory
 
 
 # --------------------------------------------------------------------------------------- entry points
@@ -411,7 +412,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
                         summary=summary, computed=computed_rows, reused=reused_rows,
                         timings={"load": t_loaded - t0, "evaluate": t_evaluated - t_loaded,
                                  "diagnostics": t_done - t_evaluated, "total": t_done - t0},
-                        messages=tuple(messages), drawn=drawn)
+                        messages=tuple(messages), drawn=drawn, table=held.table if held is not None else None)
 
 
 def sweep(spec: SweepSpec, grid: Space | Mapping[str, Sequence[Any]], constraint: str | Constraint | None = None,
@@ -439,7 +440,7 @@ def sweep(spec: SweepSpec, grid: Space | Mapping[str, Sequence[Any]], constraint
         ``fallback_reason``. Also written to ``spec.out_dir`` with ``sweep_summary.json``.
     """
     outcome = run_sweep(spec, grid, constraint, seed)
-    frame = pd.read_parquet(outcome.table_path)
+    frame = outcome.table.to_pandas() if outcome.table is not None else pd.read_parquet(outcome.table_path)
     if spec.out_dir is None:
         shutil.rmtree(outcome.out_dir, ignore_errors=True)
     return frame
