@@ -12,6 +12,7 @@ that needs backtrader, or at once for a larger sweep. Rows do not depend on wher
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -83,8 +84,8 @@ class _Serial:
 
     def submit(self, task: ChunkTask) -> Future:
         fut: Future = Future()
-        try:
-            fut.set_result(run_chunk(self.inputs, task))
+        try:  # the sweep writes the part behind, on its store's thread
+            fut.set_result(run_chunk(self.inputs, dataclasses.replace(task, store_dir=None)))
         except Exception as exc:  # noqa: BLE001 - re-raised by .result()
             fut.set_exception(exc)
         return fut
@@ -142,8 +143,8 @@ class _Local:
             prepared = fallback_reasons(self.inputs, task)
             if all(r is None for r in prepared[1]):
                 fut: Future = Future()
-                try:
-                    fut.set_result(run_chunk(self.inputs, task, prepared))
+                try:  # the sweep writes the part behind, on its store's thread
+                    fut.set_result(run_chunk(self.inputs, dataclasses.replace(task, store_dir=None), prepared))
                 except Exception as exc:  # noqa: BLE001 - re-raised by .result()
                     fut.set_exception(exc)
                 return fut

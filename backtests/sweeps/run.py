@@ -311,7 +311,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
         for fut in done:
             result = fut.result()  # re-raises a worker's error
             if result.part is None:
-                store.write(result)
+                store.write_behind(result)
             else:
                 store.register(result.part, result.keys)
             computed_rows += len(result.keys)
@@ -380,6 +380,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     finally:
         progress.stop()
         runner.close()
+        store.close()  # the parts being written finish (atomic either way); their errors surface
     if writer is None:
         raise SweepSpaceError("no combination passes the constraint; loosen it or widen the grid")
     write_groups(final=True)

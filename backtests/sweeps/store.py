@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -47,13 +48,19 @@ def part_table(result: ChunkResult) -> pa.Table:
     return pa.table(columns)
 
 
+def part_name(keys: Sequence[str]) -> str:
+    """File name of the part holding ``keys`` (a hash of them: the same chunk, the same file)."""
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
+    return f"part-{digest}.parquet"
+
+
 def write_part(root: str | Path, result: ChunkResult) -> Path:
     """Write ``result`` as ``root/part-<hash of its keys>.parquet``: a temporary file first,
     then ``os.replace`` (a part exists whole or not at all)."""
     root = Path(root)
-    digest = hashlib.sha256("\n".join(result.keys).encode()).hexdigest()[:24]
-    path = root / f"part-{digest}.parquet"
-    tmp = root / f".part-{digest}.{os.getpid()}.tmp"
+    name = part_name(result.keys)
+    path = root / name
+    tmp = root / f".{name.removesuffix('.parquet')}.{os.getpid()}.tmp"
     try:
         # no dictionary pages: return series and hashes rarely repeat (half the time, smaller file)
         pq.write_table(part_table(result), tmp, compression="zstd", use_dictionary=False)
@@ -85,6 +92,8 @@ class ResultStore:
             self._index_part(path)
         self._cache: OrderedDict[str, pa.Table] = OrderedDict()
         self._fresh: list[str] = []  # parts written during this sweep (keys not indexed)
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: list[Future] = []
 
     def _index_part(self, path: Path) -> None:
         try:
@@ -105,6 +114,31 @@ class ResultStore:
         path = write_part(self.root, result)
         self.register(path.name, result.keys)
         return path
+
+    def write_behind(self, result: ChunkResult) -> None:
+        """Write one finished chunk on a background thread (Parquet encoding releases the GIL,
+        so the sweep goes on meanwhile); :meth:`flush` waits for every such write and re-raises
+        its error. Reads of the store flush first."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-store")
+        self._writing.append(self._writer.submit(write_part, self.root, result))
+        self.register(part_name(result.keys), result.keys)
+
+    def flush(self) -> None:
+        """Wait for the writes in flight (:meth:`write_behind`); re-raise the first error."""
+        pending, self._writing = self._writing, []
+        errors = [exc for exc in (f.exception() for f in pending) if exc is not None]
+        if errors:
+            raise errors[0]
+
+    def close(self) -> None:
+        """Wait for the writes in flight and stop the writer thread (errors are re-raised)."""
+        try:
+            self.flush()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
 
     def register(self, name: str, keys: Sequence[str]) -> None:
         """Note a part written during this sweep (by a worker or :meth:`write`).
@@ -157,6 +191,7 @@ class ResultStore:
         KeyError
             A key that no part holds.
         """
+        self.flush()
         missing = [k for k in keys if k not in self._where]
         if missing:
             self._locate(missing)
