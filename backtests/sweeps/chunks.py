@@ -112,20 +112,22 @@ def key_maker(inputs: SweepInputs) -> Callable[[Combo], str]:
             got = fragments[memo] = canonical_json({name: value})[1:-1]
         return got
 
+    names = sorted(base_params)
+    base_fragments = {n: encode(n, base_params[n]) for n in names}
+    base_portfolio_json = "{" + ",".join(encode(n, base_portfolio[n]) for n in sorted(base_portfolio)) + "}"
+    default_listings, default_only = list(cfg.strategy.listings), list(cfg.events.only)
+
     def key(combo: Combo) -> str:
-        params = dict(base_params)
-        portfolio = base_portfolio
-        for name, value in combo.items():
-            if name not in SPECIAL_DIMENSIONS:
-                params[name] = value
+        swept = {n: v for n, v in combo.items() if n not in SPECIAL_DIMENSIONS}
+        params = ",".join(encode(n, swept[n]) if n in swept else base_fragments[n]
+                          for n in sorted({*names, *swept}))
+        portfolio = base_portfolio_json
         if "portfolio.slippage_bps" in combo:
-            portfolio = {**base_portfolio, "slippage_bps": float(combo["portfolio.slippage_bps"])}
-        listings = list(combo.get("strategy.listings", cfg.strategy.listings))
-        only = list(combo.get("events.only", cfg.events.only))
-        text = ("{" + encode("listings", listings) + "," + encode("only", only)
-                + ',"params":{' + ",".join(encode(n, params[n]) for n in sorted(params))
-                + '},"portfolio":{' + ",".join(encode(n, portfolio[n]) for n in sorted(portfolio))
-                + "}," + encode("strategy", inputs.strategy) + "}")
+            changed = {**base_portfolio, "slippage_bps": float(combo["portfolio.slippage_bps"])}
+            portfolio = "{" + ",".join(encode(n, changed[n]) for n in sorted(changed)) + "}"
+        text = ("{" + encode("listings", list(combo.get("strategy.listings", default_listings))) + ","
+                + encode("only", list(combo.get("events.only", default_only)))
+                + ',"params":{' + params + '},"portfolio":' + portfolio + "," + encode("strategy", inputs.strategy) + "}")
         return hashlib.sha256((prefix + text).encode()).hexdigest()
 
     return key
