@@ -100,7 +100,7 @@ def write_best_returns(out_dir: Path, sessions: pd.DatetimeIndex, strategy_retur
                        benchmark_returns: np.ndarray) -> str:
     """Write the best combination's session returns beside the benchmark's (for the tearsheet's
     equity chart): ``session, strategy_return, benchmark_return`` on the benchmark's clock."""
-    frame = pd.DataFrame({"session": [f"{s:%Y-%m-%d}" for s in sessions],
+    frame = pd.DataFrame({"session": pd.DatetimeIndex(sessions).strftime("%Y-%m-%d"),
                           "strategy_return": np.asarray(strategy_returns, dtype=float),
                           "benchmark_return": np.asarray(benchmark_returns, dtype=float)})
     buf = io.StringIO()
