@@ -61,12 +61,14 @@ def effective_trials(returns: np.ndarray, threshold: float = EFFECTIVE_CORRELATI
     if len(live) == 0:
         return EffectiveTrials(count=0, labels=labels, sharpes=np.empty(0), flat=len(r))
     x = r[live]
+    unit = _unit_rows(x)
     if len(live) == 1:
         groups = np.array([1])
-        corr = np.ones((1, 1))
     else:
-        corr = _abs_safe_corr(x)
-        dist = 1.0 - np.abs(corr)
+        dist = unit @ unit.T  # correlations ...
+        np.clip(dist, -1.0, 1.0, out=dist)
+        np.abs(dist, out=dist)
+        np.subtract(1.0, dist, out=dist)  # ... -> 1 - |corr|, in place (K x K is the sweep's largest array)
         np.fill_diagonal(dist, 0.0)
         groups = fcluster(linkage(squareform(dist, checks=False), method="average"), 1.0 - threshold,
                           criterion="distance")
@@ -74,26 +76,28 @@ def effective_trials(returns: np.ndarray, threshold: float = EFFECTIVE_CORRELATI
     for k, g in enumerate(np.unique(groups)):
         members = np.flatnonzero(groups == g)
         labels[live[members]] = k
-        signs = np.sign(corr[members[0], members])
+        signs = np.sign(unit[members] @ unit[members[0]])  # correlation with the cluster's first member
         signs[signs == 0] = 1.0
         sharpes.append(sharpe_per_period((x[members] * signs[:, None]).mean(axis=0)))
     return EffectiveTrials(count=len(sharpes), labels=labels, sharpes=np.array(sharpes), flat=int(len(r) - len(live)))
 
 
-def _abs_safe_corr(x: np.ndarray) -> np.ndarray:
-    """Pearson correlations of the rows of ``x`` (``K x T``, no flat row), clipped to [-1, 1].
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` (``K x T``, no flat row) centred and scaled to unit length, so that
+    ``u @ u.T`` is their Pearson correlation matrix.
 
-    Event strategies are flat on most sessions: the cross products run over the sessions
-    where some row is non-zero only, and the all-zero sessions add their known share
-    (each centred value there is ``-mean``), so the cost follows the invested sessions."""
+    Event strategies are flat on most sessions: only the sessions where some row is non-zero
+    are kept, plus one column standing for all the others (each centred value there is
+    ``-mean``, so they contribute ``(T - A) mean_i mean_j``): the cost follows the invested
+    sessions, not the calendar."""
     t = x.shape[1]
     cols = np.any(x != 0.0, axis=0)
     mean = x.mean(axis=1)
-    centred = x[:, cols] - mean[:, None]
-    cov = centred @ centred.T
-    cov += (t - int(cols.sum())) * np.outer(mean, mean)
-    sd = np.sqrt(np.diag(cov))
-    return np.clip(cov / sd[:, None] / sd[None, :], -1.0, 1.0)
+    u = np.empty((len(x), int(cols.sum()) + 1))
+    np.subtract(x[:, cols], mean[:, None], out=u[:, :-1])
+    u[:, -1] = -mean * np.sqrt(t - int(cols.sum()))
+    u /= np.sqrt(np.einsum("ij,ij->i", u, u))[:, None]
+    return u
 
 
 def event_time_returns(returns: np.ndarray) -> np.ndarray:
