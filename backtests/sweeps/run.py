@@ -71,7 +71,10 @@ class SweepSpec:
     store_dir
         Result store (default ``out_dir/parts``); share it between sweeps to reuse rows.
     workers
-        Local processes (None: all cores; 1: in this process). Ignored with ``scheduler``.
+        Local processes at most (None: all cores; 1: in this process). A sweep of at most
+        :data:`~backtests.sweeps.executors.SERIAL_MAX_COMBINATIONS` combinations that all run
+        on the kernel runs in this process whatever ``workers`` says (starting processes
+        would cost more than they save) and says so. Ignored with ``scheduler``.
     scheduler
         Address of a Dask distributed scheduler (``tcp://host:8786``) to run on instead.
     engine
