@@ -71,9 +71,11 @@ def rows_for(chunk: Chunk, computed: dict[str, tuple[ChunkResult, int]], store: 
         for m in ROW_METRICS:
             metrics[m][here] = res.metrics[m][there]
         pieces.append((here, res.stats.take(there)))
-        if returns is not None:
-            assert res.returns is not None, "a held sweep's chunks keep their returns"
+        if returns is not None and res.returns is not None:
             returns[here] = res.returns[there]
+        elif returns is not None:  # a worker process wrote them to its part and sent none back
+            table = store.rows([chunk.keys[i] for i in here], columns=["returns"])
+            returns[here] = table.column("returns").combine_chunks().flatten().to_numpy().reshape(len(here), -1)
         for i, j in zip(here, there):
             engine[i] = res.engine[j]
             reason[i] = res.fallback_reason[j]

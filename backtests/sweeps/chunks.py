@@ -28,11 +28,8 @@ class ChunkTask:
     ----------
     store_dir
         When set, the worker writes its result part there itself (local processes share
-        the disk) and returns no return series (unless ``keep_returns``); None: the caller
-        writes (Dask workers, this process).
-    keep_returns
-        Return the series with the result even when the part is written (a sweep small
-        enough to hold every series in memory for its diagnostics).
+        the disk) and returns no return series; None: the caller writes (Dask workers,
+        this process).
     """
 
     keys: tuple[str, ...]
@@ -41,7 +38,6 @@ class ChunkTask:
     stats: StatsSpec
     engine: EngineMode = "auto"
     store_dir: str | None = None
-    keep_returns: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,8 +49,7 @@ class ChunkResult:
     metrics
         :data:`~backtests.sweeps.rowmetrics.ROW_METRICS` name -> float array.
     returns
-        ``n x T`` strategy returns on the benchmark clock (None once written to a part,
-        unless the task keeps them).
+        ``n x T`` strategy returns on the benchmark clock (None once written to a part).
     stats
         What the diagnostics need of each row (:mod:`backtests.sweeps.trials`).
     engine

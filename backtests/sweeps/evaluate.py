@@ -125,4 +125,4 @@ def _run_chunk(inputs: SweepInputs, task: ChunkTask,
     if task.store_dir is None:
         return result
     part = write_part(task.store_dir, result)
-    return dataclasses.replace(result, returns=returns if task.keep_returns else None, part=part.name)
+    return dataclasses.replace(result, returns=None, part=part.name)

@@ -363,7 +363,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
                     emit_ready()
                 task = ChunkTask(keys=tuple(chunk.keys[i] for i in todo), combos=tuple(chunk.combos[i] for i in todo),
                                  params=tuple(chunk.params[i] for i in todo), stats=stats_spec, engine=spec.engine,
-                                 store_dir=worker_store, keep_returns=held is not None)
+                                 store_dir=worker_store)
                 fut = runner.submit(task)
                 inflight.add(fut)
             pending.append((chunk, fut))
