@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_loaders.errors import StoredDataError
+from data_loaders.file_cache import FileMemo
 from data_loaders.markets import get_listing
 from data_loaders.schema import ADJUSTMENTS, Adjustment, DailyBars, DataIssue, PriceSource
 from data_loaders.validation import restrict_bars
@@ -115,18 +116,40 @@ def write_bars(path: Path, bars: DailyBars, *, fetched_at_utc: pd.Timestamp) -> 
 
 
 def read_bars(path: Path) -> tuple[DailyBars, pd.Timestamp]:
-    """Rebuild the :class:`DailyBars` written by :func:`write_bars` and its fetched-at instant.
+    """Rebuild the :class:`DailyBars` written by :func:`write_bars` and its fetched-at instant
+    (decoded once per file version in a process: :data:`PARQUET_BARS`).
 
     Raises
     ------
     CacheError
         The file is unreadable, lacks catalyst-bt metadata, or has another format version.
     """
+    try:
+        return PARQUET_BARS.load(path, (), lambda data: _decode(path, data))
+    except OSError as exc:
+        raise CacheError(f"cache file {path} cannot be read ({exc}); delete {path} or fetch again with "
+                         f"--refresh") from exc
+
+
+def _own_copy(got: tuple[DailyBars, pd.Timestamp]) -> tuple[DailyBars, pd.Timestamp]:
+    bars, fetched = got
+    return replace(bars, frame=bars.frame.copy()), fetched
+
+
+#: Cache files read in this process, by file version (:mod:`data_loaders.file_cache`); callers
+#: get their own copy of the frame.
+PARQUET_BARS: FileMemo[tuple[DailyBars, pd.Timestamp]] = FileMemo("parquet bars", handout=_own_copy)
+
+
+def _decode(path: Path, data: bytes) -> tuple[DailyBars, pd.Timestamp]:
     fix = f"delete {path} or fetch again with --refresh"
     try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise CacheError(f"cache file {path} cannot be read ({exc}); {fix}") from exc
+        table = pq.read_table(pa.BufferReader(data))
+    except (OSError, pa.ArrowException):
+        try:  # read the file itself, so that the message names it as before
+            table = pq.read_table(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise CacheError(f"cache file {path} cannot be read ({exc}); {fix}") from exc
     raw_meta = (table.schema.metadata or {}).get(_META_KEY)
     if raw_meta is None:
         raise CacheError(f"cache file {path} was not written by catalyst-bt (no metadata); {fix}")

@@ -113,18 +113,18 @@ def sessions_between(code: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Da
 
 def session_closes_utc(code: str, sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Close instant (tz-aware UTC) of each session, half days and early closes included."""
-    cal = exchange_calendar(code)
-    return _as_utc(cal.closes.reindex(pd.DatetimeIndex(sessions)), "close_utc")
+    return _at_sessions(exchange_calendar(code).closes, sessions, "close_utc")
 
 
 def session_opens_utc(code: str, sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Open instant (tz-aware UTC) of each session."""
-    cal = exchange_calendar(code)
-    return _as_utc(cal.opens.reindex(pd.DatetimeIndex(sessions)), "open_utc")
+    return _at_sessions(exchange_calendar(code).opens, sessions, "open_utc")
 
 
-def _as_utc(instants: pd.Series, name: str) -> pd.DatetimeIndex:
-    idx = pd.DatetimeIndex(instants.to_numpy(), name=name)
+def _at_sessions(instants: pd.Series, sessions: pd.DatetimeIndex, name: str) -> pd.DatetimeIndex:
+    """``instants`` (indexed by session) at ``sessions`` as UTC, NaT where a label is no session."""
+    at = instants.index.get_indexer(pd.DatetimeIndex(sessions))
+    idx = pd.DatetimeIndex(instants.array.take(at, allow_fill=True), name=name)
     return idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
 
 

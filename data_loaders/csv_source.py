@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from data_loaders.errors import DataValidationError, SourceUnavailableError
-from data_loaders.file_cache import FileMemo
+from data_loaders.file_cache import FileMemo, date_key
 from data_loaders.markets import Listing, get_listing
 from data_loaders.schema import Adjustment, DailyBars
 from data_loaders.validation import normalise_bars
@@ -25,11 +25,6 @@ def _own_copy(bars: DailyBars) -> DailyBars:
 #: Validated bars of every CSV file read in this process, by file version and load arguments
 #: (:mod:`data_loaders.file_cache`); callers get their own copy of the frame.
 CSV_BARS: FileMemo[DailyBars] = FileMemo("csv bars", handout=_own_copy)
-
-
-def _bound(value: object) -> tuple[str, object]:
-    """A date bound as a memo key part (its type included: "2024-01-02" and a Timestamp differ)."""
-    return type(value).__qualname__, value
 
 
 class CsvFolderSource:
@@ -78,7 +73,7 @@ class CsvFolderSource:
             raise SourceUnavailableError(
                 f"no file {path} for {symbol}; the folder has: {', '.join(have) or 'no CSV files'}. "
                 f"Add {path.name} with header date,open,high,low,close,adj_close,volume")
-        args = (str(self.root), listing, adjustment, _bound(start), _bound(end))
+        args = (str(self.root), listing, adjustment, date_key(start), date_key(end))
         return CSV_BARS.load(path, args, lambda data: self._validate(data, path, listing, adjustment, start, end))
 
     def _validate(self, data: bytes, path: Path, listing: Listing, adjustment: Adjustment,

@@ -14,7 +14,9 @@ used dropped first), keyed by
   active registry ...), given by the caller.
 
 The bytes that were fingerprinted are the bytes handed to the loader (one read), so a
-cached result is always the validation of exactly the content its key names.
+cached result is always the validation of exactly the content its key names. A plain
+:class:`Memo` takes the caller's key instead (for results derived from data already in
+memory, keyed by its content: :func:`content_key`).
 
 Contract
 --------
@@ -37,6 +39,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+
+import pandas as pd
+
+from data_loaders.schema import frame_bytes
 
 T = TypeVar("T")
 
@@ -73,14 +79,22 @@ def read_fingerprinted(path: str | Path) -> tuple[FileFingerprint, bytes]:
     return fp, data
 
 
+def date_key(value: object) -> tuple[str, object]:
+    """A date bound as a key part, its type included ("2024-01-02" and a Timestamp differ)."""
+    return type(value).__qualname__, value
+
+
+def content_key(frame: pd.DataFrame) -> str:
+    """A digest of ``frame``'s content (:func:`data_loaders.schema.frame_bytes`) as a key part."""
+    return hashlib.blake2b(frame_bytes(frame), digest_size=16).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class _Request:
-    """A memo key, carrying (outside equality and hash) the bytes and the loader to build it from."""
+    """A memo key, carrying (outside equality and hash) the function that builds its value."""
 
-    fingerprint: FileFingerprint
-    args: Hashable
-    data: bytes = field(compare=False, hash=False, repr=False)
-    build: Callable[[bytes], Any] = field(compare=False, hash=False, repr=False)
+    key: Hashable
+    build: Callable[[], Any] = field(compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +106,19 @@ class _Entry:
 def _build(request: _Request) -> _Entry:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = request.build(request.data)
+        value = request.build()
     return _Entry(value=value, caught=tuple(caught))
 
 
-class FileMemo(Generic[T]):
-    """The memo of one loader (see the module docstring for the contract).
+class Memo(Generic[T]):
+    """The last ``maxsize`` results of one loader, by a key the caller makes (the module
+    docstring's contract, except that the key is the caller's: it must hold everything the
+    result depends on — :class:`FileMemo` adds the file's fingerprint).
 
     Parameters
     ----------
     name
-        What it holds, for :meth:`info` ("csv bars").
+        What it holds, for messages ("csv bars").
     handout
         Applied to every result before a caller gets it (a copy of what callers could mutate;
         the identity for immutable results).
@@ -115,21 +131,15 @@ class FileMemo(Generic[T]):
         self._handout = handout
         self._cached = lru_cache(maxsize=maxsize)(_build)
 
-    def load(self, path: str | Path, args: Hashable, build: Callable[[bytes], T]) -> T:
-        """``build(bytes of path)``, from the memo when this file version and ``args`` were built before.
-
-        ``args`` must hold everything besides the file's bytes that ``build``'s result depends
-        on. Unhashable ``args`` skip the memo (the file is read and built every time).
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``, from the memo when ``key`` was built before (an unhashable key skips the memo).
 
         Raises
         ------
-        OSError
-            The file cannot be opened or read.
         Exception
             Whatever ``build`` raises (never remembered).
         """
-        fp, data = read_fingerprinted(path)
-        request = _Request(fp, args, data, build)
+        request = _Request(key, build)
         try:
             hash(request)
         except TypeError:
@@ -149,4 +159,24 @@ class FileMemo(Generic[T]):
         self._cached.cache_clear()
 
 
-__all__ = ["DEFAULT_MAXSIZE", "FileFingerprint", "FileMemo", "read_fingerprinted"]
+class FileMemo(Memo[T]):
+    """A :class:`Memo` of results built from one file's bytes, keyed by the file's fingerprint."""
+
+    def load(self, path: str | Path, args: Hashable, build: Callable[[bytes], T]) -> T:
+        """``build(bytes of path)``, from the memo when this file version and ``args`` were built before.
+
+        ``args`` must hold everything besides the file's bytes that ``build``'s result depends
+        on. Unhashable ``args`` skip the memo (the file is read and built every time).
+
+        Raises
+        ------
+        OSError
+            The file cannot be opened or read.
+        Exception
+            Whatever ``build`` raises (never remembered).
+        """
+        fp, data = read_fingerprinted(path)
+        return self.get((fp, args), lambda: build(data))
+
+
+__all__ = ["DEFAULT_MAXSIZE", "FileFingerprint", "FileMemo", "Memo", "content_key", "date_key", "read_fingerprinted"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
+import numpy as np
 import pandas as pd
 
 Adjustment = Literal["raw", "adjusted"]
@@ -101,6 +102,26 @@ class DailyBars:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+def frame_bytes(frame: pd.DataFrame) -> bytes:
+    """The content of ``frame`` as bytes, for digests: for the index and each column its name,
+    dtype and raw values (NaN written one way; pandas' row hashes for anything that is not a
+    number or an instant). Equal frames give equal bytes; any changed value changes them."""
+    return b"".join(_column_bytes(v) for v in (frame.index, *(frame[c] for c in frame.columns)))
+
+
+def _column_bytes(values: pd.Index | pd.Series) -> bytes:
+    array = values.array
+    if isinstance(array, pd.arrays.DatetimeArray):
+        numbers = array.asi8
+    elif isinstance(array, pd.arrays.NumpyExtensionArray) and array.dtype.kind in "fiub":
+        numbers = array.to_numpy()
+        if numbers.dtype.kind == "f":
+            numbers = np.where(np.isnan(numbers), np.nan, numbers)
+    else:
+        numbers = pd.util.hash_pandas_object(values, index=False).to_numpy()
+    return f"{values.name}:{values.dtype}:".encode() + np.ascontiguousarray(numbers).tobytes()
 
 
 class PriceSource(Protocol):

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from data_loaders.calendars import exchange_calendar, session_closes_utc, sessions_between
-from data_loaders.errors import DataValidationError
+from data_loaders.errors import DataValidationError, UnknownSymbolError
+from data_loaders.file_cache import Memo, content_key, date_key
 from data_loaders.markets import Listing, get_listing
 from data_loaders.schema import PRICE_COLUMNS, Adjustment, DailyBars, DataIssue
 
@@ -82,49 +83,51 @@ def normalise_bars(
             + (" (or load with adjustment='raw')" if "adj_close" in missing_cols else "")
         ])
 
-    df = raw.reset_index(drop=True).copy()
-    dates, date_issue, date_problem = _parse_dates(df["date"], row_label)
+    raw = raw.reset_index(drop=True)
+    dates, date_issue, date_problem = _parse_dates(raw["date"], row_label)
     if date_problem:
         raise DataValidationError(origin, [date_problem])
     issues: list[DataIssue] = [date_issue] if date_issue is not None else []
     for i in np.flatnonzero(dates.isna().to_numpy()):
-        problems.append(f"{row_label(i)}: date {df['date'].iloc[i]!r} is not a date (use YYYY-MM-DD)")
+        problems.append(f"{row_label(i)}: date {raw['date'].iloc[i]!r} is not a date (use YYYY-MM-DD)")
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
-    df["date"] = dates.dt.normalize()
+    dates = dates.dt.normalize()
 
-    value_cols = [*PRICE_COLUMNS, *(["adj_close"] if "adj_close" in df.columns else [])]
+    value_cols = [*PRICE_COLUMNS, *(["adj_close"] if "adj_close" in raw.columns else [])]
+    columns: dict[str, pd.Series] = {"date": dates}
     for col in value_cols:
-        num = pd.to_numeric(df[col], errors="coerce")
-        for i in np.flatnonzero((num.isna() | ~(num > 0) | ~np.isfinite(num)).to_numpy()):
-            if pd.isna(df["date"].iloc[i]):
+        num = pd.to_numeric(raw[col], errors="coerce")
+        for i in np.flatnonzero(_not_positive(num)):
+            if pd.isna(dates.iloc[i]):
                 continue
             infinite = " (not finite)" if np.isinf(num.iloc[i]) else ""
             problems.append(
-                f"{row_label(i)} ({df['date'].iloc[i]:%Y-%m-%d}): {col} = {df[col].iloc[i]!r} "
+                f"{row_label(i)} ({dates.iloc[i]:%Y-%m-%d}): {col} = {raw[col].iloc[i]!r} "
                 f"is not a positive price{infinite}; correct or delete the row (gaps are reported, not filled)"
             )
-        df[col] = num.astype(float)
-    volume = pd.to_numeric(df["volume"], errors="coerce") if "volume" in df.columns else \
-        pd.Series(np.nan, index=df.index)
-    if "volume" in df.columns:  # an empty cell is "unknown"; text such as "lots" is an error, not NaN
-        given = df["volume"].notna() & (df["volume"].astype(str).str.strip() != "")
+        columns[col] = num.astype(float)
+    volume = pd.to_numeric(raw["volume"], errors="coerce") if "volume" in raw.columns else \
+        pd.Series(np.nan, index=raw.index)
+    if "volume" in raw.columns:  # an empty cell is "unknown"; text such as "lots" is an error, not NaN
+        given = raw["volume"].notna() & (raw["volume"].astype(str).str.strip() != "")
         for i in np.flatnonzero((given & (volume.isna() | ~np.isfinite(volume))).to_numpy()):
-            problems.append(f"{row_label(i)}: volume = {df['volume'].iloc[i]!r} is not a finite number; "
+            problems.append(f"{row_label(i)}: volume = {raw['volume'].iloc[i]!r} is not a finite number; "
                             f"write the traded quantity (e.g. 1250000) or leave the cell empty")
     for i in np.flatnonzero((volume < 0).to_numpy()):
         problems.append(f"{row_label(i)}: volume = {volume.iloc[i]} is negative")
-    df["volume"] = volume.astype(float)
+    columns["volume"] = volume.astype(float)
 
-    bad_hl = np.flatnonzero((df["high"] < df["low"]).to_numpy())
+    bad_hl = np.flatnonzero(columns["high"].to_numpy() < columns["low"].to_numpy())
     for i in bad_hl:
         problems.append(
-            f"{row_label(i)} ({df['date'].iloc[i]:%Y-%m-%d}): high {df['high'].iloc[i]} < "
-            f"low {df['low'].iloc[i]}; the columns may be swapped"
+            f"{row_label(i)} ({dates.iloc[i]:%Y-%m-%d}): high {columns['high'].iloc[i]} < "
+            f"low {columns['low'].iloc[i]}; the columns may be swapped"
         )
 
-    dup_mask = df["date"].duplicated(keep=False) & df["date"].notna()
+    dup_mask = dates.duplicated(keep=False) & dates.notna()
     if dup_mask.any():
+        df = pd.DataFrame(columns)
         same = df[dup_mask].groupby("date")[value_cols].nunique(dropna=False).max(axis=1) <= 1
         for d, identical in same.items():
             rows = [row_label(i) for i in np.flatnonzero((df["date"] == d).to_numpy())]
@@ -140,28 +143,32 @@ def normalise_bars(
     if problems:
         raise DataValidationError(origin, problems)
 
-    df = df.drop_duplicates(subset="date", keep="first")
-    if not df["date"].is_monotonic_increasing:
+    # rows kept, in the order kept: the first of each session, sorted by date (stable)
+    order = np.flatnonzero(~dates.duplicated(keep="first").to_numpy()) if dup_mask.any() else np.arange(len(dates))
+    day = dates.to_numpy()[order]
+    if not pd.Index(day).is_monotonic_increasing:
         issues.append(DataIssue(kind="unsorted", message="rows were not in date order; sorted them"))
-        df = df.sort_values("date", kind="stable")
+        by_date = np.argsort(day, kind="stable")
+        order, day = order[by_date], day[by_date]
 
+    sessions = pd.DatetimeIndex(day, name="session")
+    keep = np.ones(len(order), dtype=bool)
     if start is not None:
-        df = df[df["date"] >= pd.Timestamp(start)]
+        keep &= sessions >= pd.Timestamp(start)
     if end is not None:
-        df = df[df["date"] <= pd.Timestamp(end)]
-
+        keep &= sessions <= pd.Timestamp(end)
+    rows_kept = order[keep]
+    prices = {c: columns[c].to_numpy()[rows_kept] for c in (*PRICE_COLUMNS, "volume")}
     if adjustment == "adjusted":
-        factor = df["adj_close"] / df["close"]
+        factor = columns["adj_close"].to_numpy()[rows_kept] / prices["close"]
         for col in PRICE_COLUMNS:
-            df[col] = df[col] * factor
+            prices[col] = prices[col] * factor
+    frame = pd.DataFrame(prices, index=sessions[keep])
 
-    frame = df.set_index(pd.DatetimeIndex(df["date"], name="session"))[[*PRICE_COLUMNS, "volume"]]
-    frame = frame.astype({c: float for c in PRICE_COLUMNS})
-
-    outside = (frame["open"] > frame["high"]) | (frame["open"] < frame["low"]) | \
-        (frame["close"] > frame["high"]) | (frame["close"] < frame["low"])
+    o, h, lo, c = (prices[k] for k in PRICE_COLUMNS)
+    outside = (o > h) | (o < lo) | (c > h) | (c < lo)
     if outside.any():
-        d = _dates(frame.index[outside.to_numpy()])
+        d = _dates(frame.index[outside])
         issues.append(DataIssue(kind="ohlc_inconsistent", sessions=d,
                                 message=f"open or close outside [low, high] on {_listed(d)}; kept as given"))
 
@@ -177,24 +184,24 @@ def normalise_bars(
         frame = _drop_outside_calendar(frame, cal_code, issues)
         if len(frame):
             expected = sessions_between(cal_code, frame.index[0], frame.index[-1])
-            extra = frame.index.difference(expected)
+            extra = frame.index[~frame.index.isin(expected)]
             if len(extra):
                 d = _dates(extra)
                 issues.append(DataIssue(
                     kind="non_sessions_dropped", sessions=d,
                     message=f"{len(d)} row(s) on days {cal_code} has no session were dropped: {_listed(d)}"))
                 frame = frame.drop(index=extra)
-            gaps = expected.difference(frame.index)
+            gaps = expected[~expected.isin(frame.index)]
             if len(gaps):
                 d = _dates(gaps)
                 issues.append(DataIssue(
                     kind="missing_sessions", sessions=d,
                     message=f"{len(d)} {cal_code} session(s) have no row (not filled): {_listed(d)}"))
         if listing.kind != "index" and len(frame):
-            flat = (frame["open"] == frame["high"]) & (frame["high"] == frame["low"]) & \
-                (frame["low"] == frame["close"]) & (frame["volume"] == 0)
+            o, h, lo, c, v = (frame[k].to_numpy() for k in (*PRICE_COLUMNS, "volume"))
+            flat = (o == h) & (h == lo) & (lo == c) & (v == 0)
             if flat.any():
-                d = _dates(frame.index[flat.to_numpy()])
+                d = _dates(frame.index[flat])
                 issues.append(DataIssue(
                     kind="placeholder_rows", sessions=d,
                     message=f"flat zero-volume rows (vendor placeholders?) on {_listed(d)}; kept"))
@@ -205,6 +212,14 @@ def normalise_bars(
 
 
 _SLASHED = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*$"
+
+
+def _not_positive(num: pd.Series) -> np.ndarray:
+    """Rows of a ``to_numeric`` column that are not a finite number > 0 (NaN included)."""
+    if num.dtype.kind in "fiu":
+        values = num.to_numpy(dtype=float)
+        return ~(values > 0) | ~np.isfinite(values)
+    return (num.isna() | ~(num > 0) | ~np.isfinite(num)).to_numpy()
 
 
 def _parse_dates(raw: pd.Series, row_label: Callable[[int], str]
@@ -218,6 +233,9 @@ def _parse_dates(raw: pd.Series, row_label: Callable[[int], str]
     naming the format used, and a problem (refusal) or None.
     """
     text = raw.astype(str)
+    joined = "".join(t for t in text.tolist() if isinstance(t, str))  # missing dates stay NaN under pandas 3
+    if "/" not in joined and "." not in joined:  # no date can match _SLASHED
+        return pd.to_datetime(raw, errors="coerce", format="mixed"), None, None
     parts = text.str.extract(_SLASHED)
     slashed = parts[0].notna()
     if not slashed.any():
@@ -271,10 +289,30 @@ def restrict_bars(
     Equivalent to having passed ``start``/``end`` to :func:`normalise_bars` in the first
     place: gaps, placeholders and OHLC findings are recomputed on the slice; findings about
     the upstream input are kept when they name a session inside the span or no session.
-    Used by sources that validate a full history once and serve slices (cache, synthetic).
+    Used by sources that validate a full history once and serve slices (cache, synthetic); a
+    slice of the same content and bounds is cut once per process (:data:`SLICES`).
     """
     if start is None and end is None:
         return bars
+    try:
+        listing = get_listing(bars.symbol)
+    except UnknownSymbolError:  # raised below only when the slice is not empty
+        return _restrict(bars, start, end)
+    key = (content_key(bars.frame), bars.symbol, bars.currency, bars.adjustment, bars.source, bars.issues,
+           bars.synthetic, listing, date_key(start), date_key(end))
+    return SLICES.get(key, lambda: _restrict(bars, start, end))
+
+
+def _own_copy(bars: DailyBars) -> DailyBars:
+    return replace(bars, frame=bars.frame.copy())
+
+
+#: Slices cut by :func:`restrict_bars` in this process, by the bars' content, the bounds and the
+#: listing record (:mod:`data_loaders.file_cache`); callers get their own copy of the frame.
+SLICES: Memo[DailyBars] = Memo("bar slices", handout=_own_copy)
+
+
+def _restrict(bars: DailyBars, start: pd.Timestamp | str | None, end: pd.Timestamp | str | None) -> DailyBars:
     sub = bars.between(start, end)
     lo = pd.Timestamp(start) if start is not None else pd.Timestamp.min
     hi = pd.Timestamp(end) if end is not None else pd.Timestamp.max

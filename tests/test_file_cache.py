@@ -237,3 +237,41 @@ def test_a_memoised_sweep_load_has_the_data_hash_of_a_fresh_one(prices_dir):
     bars = {**fresh.bars, "BABA": dataclasses.replace(fresh.bars["BABA"], frame=frame)}
     assert data_snapshot_hash(cfg=cfg, bars=bars, benchmark=fresh.benchmark, fx=fresh.fx, calendar=fresh.calendar,
                               schedule=fresh.schedule) != fresh.data_hash
+
+
+def test_a_slice_is_cut_once_per_content_and_bounds(tmp_path):
+    from data_loaders.validation import SLICES, restrict_bars
+
+    write_csv(tmp_path, ROWS)
+    bars = CsvFolderSource(tmp_path).daily_bars("9988.HK")
+    first = restrict_bars(bars, start="2024-01-03", end="2024-01-04")
+    hits = SLICES.info().hits
+    first.frame["close"] = -1.0  # the caller's copy
+    again = restrict_bars(bars, start="2024-01-03", end="2024-01-04")
+    assert SLICES.info().hits == hits + 1
+    assert list(again.frame["close"]) == [72.0, 73.0] and again.issues == first.issues
+    changed = dataclasses.replace(bars, frame=bars.frame.assign(close=bars.frame["close"] + 1))
+    assert list(restrict_bars(changed, start="2024-01-03", end="2024-01-04").frame["close"]) == [73.0, 74.0]
+
+
+def test_a_parquet_cache_file_is_decoded_once_per_version(tmp_path):
+    from data_loaders.cache import PARQUET_BARS, CacheError, read_bars, write_bars
+
+    write_csv(tmp_path, ROWS)
+    bars = CsvFolderSource(tmp_path).daily_bars("9988.HK")
+    path = tmp_path / "cache" / "9988.HK.parquet"
+    fetched = pd.Timestamp("2024-01-06", tz="UTC")
+    write_bars(path, bars, fetched_at_utc=fetched)
+    got, at = read_bars(path)
+    got.frame["close"] = -1.0
+    hits = PARQUET_BARS.info().hits
+    again, at2 = read_bars(path)
+    assert PARQUET_BARS.info().hits == hits + 1 and at2 == at == fetched
+    pd.testing.assert_frame_equal(again.frame, bars.frame)
+    write_bars(path, dataclasses.replace(bars, frame=bars.frame.assign(close=bars.frame["close"] * 2)),
+               fetched_at_utc=fetched)
+    assert list(read_bars(path)[0].frame["close"]) == [142.0, 144.0, 146.0, 148.0]
+    path.write_bytes(b"not parquet")
+    for _ in range(2):
+        with pytest.raises(CacheError, match=r"9988.HK.parquet cannot be read \(.*9988.HK.parquet.*--refresh"):
+            read_bars(path)

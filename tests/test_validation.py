@@ -152,3 +152,17 @@ def test_real_0700_reports_2025_01_28_missing(prices_dir):
     (missing,) = [i for i in bars.issues if i.kind == "missing_sessions"]
     assert "2025-01-28" in missing.sessions
     assert pd.Timestamp("2025-01-28") not in bars.sessions
+
+
+def test_unsorted_duplicated_rows_sliced_and_adjusted_by_hand(tmp_path):
+    """The rows kept: the first of each session, in date order, inside [start, end]; OHLC
+    scaled by adj_close / close (02-12: factor 102/103; 02-13: 103/104)."""
+    rows = [GOOD[3], GOOD[1], GOOD[2], GOOD[3], GOOD[0]]
+    source, _ = write(tmp_path, rows)
+    bars = source.daily_bars("9988.HK", start="2025-02-11", end="2025-02-13", adjustment="adjusted")
+    assert [f"{d:%m-%d}" for d in bars.frame.index] == ["02-11", "02-12", "02-13"]
+    assert bars.frame.loc["2025-02-12", "close"] == pytest.approx(102.0)
+    assert bars.frame.loc["2025-02-13", "open"] == pytest.approx(103.0 * 103.0 / 104.0)
+    assert list(bars.frame.columns) == ["open", "high", "low", "close", "volume", "close_utc"]
+    assert bars.frame.index.name == "session"
+    assert {i.kind for i in bars.issues} == {"duplicate_rows_dropped", "unsorted"}

@@ -18,7 +18,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from backtests.config import PAIR_STRATEGIES, RunConfig, check_listings
@@ -27,7 +26,7 @@ from backtests.runner import load_inputs
 from backtests.sweeps.rowmetrics import BenchClock
 from backtests.sweeps.space import (SPECIAL_DIMENSIONS, Combo, SweepSpaceError, canonical_json, field_kinds,
                                    normalise_value)
-from data_loaders.schema import DailyBars
+from data_loaders.schema import DailyBars, frame_bytes
 from events.calendar_file import CatalystCalendar
 from events.schedule import EventSchedule
 from strategies.cross_listing_lead_lag import lead_lag_listing_problems
@@ -214,25 +213,10 @@ def check_values(cfg: RunConfig, names_values: Mapping[str, list[Any]], catalyst
         raise SweepSpaceError("; ".join(dict.fromkeys(problems)))
 
 
-def _column_bytes(values: pd.Index | pd.Series) -> bytes:
-    """The values of one column (or the index) as bytes: their dtype, then the raw numbers
-    (NaN written one way) — or pandas' row hashes for anything that is not a number or instant."""
-    array = values.array
-    if isinstance(array, pd.arrays.DatetimeArray):
-        numbers = array.asi8
-    elif isinstance(array, pd.arrays.NumpyExtensionArray) and array.dtype.kind in "fiub":
-        numbers = array.to_numpy()
-        if numbers.dtype.kind == "f":
-            numbers = np.where(np.isnan(numbers), np.nan, numbers)
-    else:
-        numbers = pd.util.hash_pandas_object(values, index=False).to_numpy()
-    return f"{values.name}:{values.dtype}:".encode() + np.ascontiguousarray(numbers).tobytes()
-
-
 def _frame_digest(bars: DailyBars) -> bytes:
     frame = bars.frame
     head = f"{bars.symbol}|{bars.currency}|{bars.adjustment}|{list(frame.columns)}|{len(frame)}".encode()
-    return head + b"".join(_column_bytes(v) for v in (frame.index, *(frame[c] for c in frame.columns)))
+    return head + frame_bytes(frame)
 
 
 @lru_cache(maxsize=8)
