@@ -20,7 +20,7 @@ with the reason (:func:`unsupported`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ from backtests.sweeps.inputs import RunPlan, SweepInputs
 from backtests.sweeps.kernel_data import KernelData, kernel_data
 from backtests.sweeps.legs import TradeBlock, resolve
 from backtests.sweeps.plans import KNOWN_PORTFOLIO, Planned, planner_for, unknown_fields
-from backtests.sweeps.rowmetrics import ROW_METRICS, metrics_matrix
+from backtests.sweeps.rowmetrics import ROW_METRICS, bench_positions, from_marks, row_metrics
 
 _REASONS = ("stop_loss", "take_profit", "trailing_stop")
 
@@ -67,10 +67,10 @@ def _listing_ids(kd: KernelData, plan: RunPlan) -> tuple[int, ...]:
 
 
 def _blocks(kd: KernelData, inputs: SweepInputs, plans: Sequence[RunPlan], listings: tuple[int, ...],
-            portfolio: PortfolioSpec) -> tuple[Planned, list[TradeBlock]]:
-    """The trades of ``plans`` (same listings, portfolio, strategy group and hedge): the strategy's
-    own block, then the hedge block when hedged."""
-    resolved = [inputs.resolve(p) for p in plans]
+            portfolio: PortfolioSpec, resolved: Sequence[Any] | None = None) -> tuple[Planned, list[TradeBlock]]:
+    """The trades of ``plans`` (same listings, portfolio, strategy group and hedge; ``resolved``:
+    their ``inputs.resolve``): the strategy's own block, then the hedge block when hedged."""
+    resolved = [inputs.resolve(p) for p in plans] if resolved is None else resolved
     params = [r.config for r in resolved]
     planner = planner_for(resolved[0].strategy)
     assert planner is not None
@@ -83,31 +83,40 @@ def _blocks(kd: KernelData, inputs: SweepInputs, plans: Sequence[RunPlan], listi
     return planned, blocks
 
 
-def _group_key(kd: KernelData, inputs: SweepInputs, plan: RunPlan) -> tuple[Any, ...]:
-    resolved = inputs.resolve(plan)
-    planner = planner_for(resolved.strategy)
-    assert planner is not None
-    return (_listing_ids(kd, plan), plan.portfolio, resolved.strategy, planner.group(resolved.config),
-            resolved.hedge is not None)
+def _groups(kd: KernelData, plans: Sequence[RunPlan], resolved: Sequence[Any]) -> dict[tuple[Any, ...], list[int]]:
+    """Positions of ``plans`` by what must be equal within a block: traded listings, portfolio,
+    strategy, the planner's group and whether hedged."""
+    ids: dict[tuple[str, ...], tuple[int, ...]] = {}
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, (plan, res) in enumerate(zip(plans, resolved)):
+        listings = ids.get(plan.listings)
+        if listings is None:
+            listings = ids[plan.listings] = _listing_ids(kd, plan)
+        planner = planner_for(res.strategy)
+        assert planner is not None
+        key = (listings, plan.portfolio, res.strategy, planner.group(res.config), res.hedge is not None)
+        groups.setdefault(key, []).append(i)
+    return groups
 
 
 def evaluate(inputs: SweepInputs, plans: Sequence[RunPlan]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Metrics (:data:`~backtests.sweeps.rowmetrics.ROW_METRICS`) and benchmark-clock returns of
-    ``plans``, in their order. Every plan must be supported (see :func:`unsupported`)."""
+    ``plans``, in their order. Every plan must be supported (see :func:`unsupported`). A plan's
+    row depends on that plan only, not on the others evaluated with it."""
     kd = kernel_data(inputs)
     n = len(plans)
     metrics = {k: np.full(n, np.nan) for k in ROW_METRICS}
     returns = np.full((n, len(kd.bench.close_ns)), np.nan)
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, plan in enumerate(plans):
-        groups.setdefault(_group_key(kd, inputs, plan), []).append(i)
-    for key, members in groups.items():
+    resolved = [inputs.resolve(p) for p in plans]
+    for key, members in _groups(kd, plans, resolved).items():
         listings, portfolio = key[0], key[1]
-        _, blocks = _blocks(kd, inputs, [plans[i] for i in members], listings, portfolio)
-        got, ret = _metrics(kd, blocks, listings, portfolio)
-        for k in ROW_METRICS:
-            metrics[k][members] = got[k]
-        returns[members] = ret
+        _, blocks = _blocks(kd, inputs, [plans[i] for i in members], listings, portfolio,
+                            [resolved[i] for i in members])
+        rows = np.asarray(members)
+        for part, got, ret in _metrics(kd, blocks, listings, portfolio):
+            for k in ROW_METRICS:
+                metrics[k][rows[part]] = got[k]
+            returns[rows[part]] = ret
     return metrics, returns
 
 
@@ -134,62 +143,124 @@ def _marks(kd: KernelData, blocks: list[TradeBlock], listings: tuple[int, ...]) 
     return clock, latest
 
 
-def _metrics(kd: KernelData, blocks: list[TradeBlock], listings: tuple[int, ...],
-             portfolio: PortfolioSpec) -> tuple[dict[str, np.ndarray], np.ndarray]:
+#: Combinations marked together: a block's ``rows x K`` arrays stay in the core's cache.
+BLOCK_BYTES = 1 << 20
+
+
+class _Running:
+    """Running totals of amounts booked at (combination, clock position), as runs of equal values.
+
+    The ledger books each amount at its instant; the engine's cash (units) at a mark is the
+    sum, in time order, of the amounts booked up to it, those at one instant first added
+    together in booking order. Here the amounts of one position are summed in booking order,
+    their running total taken over each combination's positions only (adding the zeros in
+    between would change no bit), and :meth:`dense` spreads the totals over the clock.
+    """
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, amounts: np.ndarray, c: int, k: int,
+                 start: float | None) -> None:
+        key = rows * k + cols  # sorted, booking order kept within a position (see _Ledger)
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = key[1:] != key[:-1]
+        sums = np.bincount(np.cumsum(new) - 1, weights=amounts, minlength=int(new.sum()))
+        key = key[new]
+        row, col = np.divmod(key, k)
+        count = np.bincount(row, minlength=c)
+        first = np.cumsum(count) - count
+        j = np.arange(len(key)) - first[row]
+        total = np.zeros((c, int(count.max(initial=0))))
+        total[row, j] = sums
+        np.cumsum(total, axis=1, out=total)
+        # runs: per combination the value before its first position, then after each position
+        lead = first + np.arange(c)
+        at = lead[row] + 1 + j
+        self.values = np.full(c + len(key), 0.0 if start is None else float(start))
+        self.values[at] = total[row, j] if start is None else total[row, j] + start
+        begin = np.zeros(c + len(key), dtype=np.int64)
+        begin[at] = col
+        end = np.empty_like(begin)
+        end[:-1] = begin[1:]
+        end[lead[1:] - 1] = k
+        end[-1:] = k
+        self.length = end - begin
+        self.lead = np.append(lead, c + len(key))
+        self.k = k
+
+    def dense(self, r0: int, r1: int) -> np.ndarray:
+        """Rows ``r0:r1`` of the ``C x K`` running totals."""
+        a, b = self.lead[r0], self.lead[r1]
+        return np.repeat(self.values[a:b], self.length[a:b]).reshape(r1 - r0, self.k)
+
+
+class _Ledger:
+    """Every combination's cash and units per listing as :class:`_Running` totals, and its costs,
+    open trades and closed-trade P&L."""
+
+    def __init__(self, kd: KernelData, blocks: list[TradeBlock], clock: Any, initial_cash_base: float) -> None:
+        c, k = blocks[0].taken.shape[0], len(clock.ns)
+        parts: list[tuple[np.ndarray, ...]] = []  # (row, clock position, cash, units, listing) in booking order
+        self.costs_base = np.zeros(c)
+        self.open_trades = np.zeros(c, dtype=np.int64)
+        for tb in blocks:
+            legs = tb.legs
+            signed = tb.sign * tb.qty
+            for rows, cols, flow, units, jj in ((*np.nonzero(tb.taken), tb.entry_flow, signed, None),
+                                                 (*np.nonzero(tb.exited), tb.exit_flow, -signed, tb.jx)):
+                li = legs.listing[cols]
+                pos = np.empty(len(rows), dtype=np.int64)
+                for i in np.unique(li):
+                    m = li == i
+                    kc = clock.kc[int(i)]
+                    pos[m] = kc[legs.j[cols[m]]] if jj is None else kc[np.minimum(jj[rows[m], cols[m]], len(kc) - 1)]
+                parts.append((rows, pos, flow[rows, cols], units[rows, cols].astype(float), li))
+            self.costs_base += (np.where(tb.taken, tb.entry_cost * tb.entry_fx, 0.0)
+                                + np.where(tb.exited, tb.exit_cost * tb.exit_fx, 0.0)).sum(axis=1)
+            self.open_trades += (tb.taken & ~tb.exited).sum(axis=1)
+        main = blocks[0]
+        self.closed_pnl = np.where(main.exited, main.entry_flow + main.exit_flow, np.nan)
+        rows, pos, cash, units, li = (np.concatenate(x) for x in zip(*parts))
+        order = np.argsort(rows * k + pos, kind="stable")
+        rows, pos, cash, units, li = rows[order], pos[order], cash[order], units[order], li[order]
+        self.cash = _Running(rows, pos, cash, c, k, initial_cash_base)
+        # the ledger's order of listings: first traded first
+        self.units = {int(i): _Running(rows[li == i], pos[li == i], units[li == i], c, k, None)
+                      for i in dict.fromkeys(int(i) for tb in blocks for i in np.unique(tb.legs.listing))}
+
+
+def _block_rows(k: int) -> int:
+    return max(1, BLOCK_BYTES // (8 * max(k, 1)))
+
+
+def _metrics(kd: KernelData, blocks: list[TradeBlock], listings: tuple[int, ...], portfolio: PortfolioSpec
+             ) -> Iterator[tuple[slice, dict[str, np.ndarray], np.ndarray]]:
+    """Metrics and returns of the block's combinations, a few rows at a time:
+    ``(rows, metrics, C x T returns)``."""
     clock, latest = _marks(kd, blocks, listings)
     c, k = blocks[0].taken.shape[0], len(clock.ns)
-    base = (np.arange(c, dtype=np.int64) * k)[:, None]
-    cash_cells, cash_w = [], []
-    unit_cells: dict[int, list[np.ndarray]] = {}
-    unit_w: dict[int, list[np.ndarray]] = {}
-    costs_base = np.zeros(c)
-    open_trades = np.zeros(c, dtype=np.int64)
-    for tb in blocks:
-        legs = tb.legs
-        kc_entry = np.empty(len(legs), dtype=np.int64)
-        kc_exit = np.zeros(tb.taken.shape, dtype=np.int64)
-        for col, li in enumerate(legs.listing):
-            kc = clock.kc[int(li)]
-            kc_entry[col] = kc[legs.j[col]]
-            kc_exit[:, col] = kc[np.minimum(tb.jx[:, col], len(kc) - 1)]
-        ti, xi = np.nonzero(tb.taken), np.nonzero(tb.exited)
-        entry_cells = base + kc_entry[None, :]
-        cash_cells += [entry_cells[ti], (base + kc_exit)[xi]]
-        cash_w += [tb.entry_flow[ti], tb.exit_flow[xi]]
-        signed = (tb.sign * tb.qty).astype(float)
-        for li in np.unique(legs.listing):
-            cols = (legs.listing == li)[None, :]
-            t2, x2 = np.nonzero(tb.taken & cols), np.nonzero(tb.exited & cols)
-            unit_cells.setdefault(int(li), []).extend([entry_cells[t2], (base + kc_exit)[x2]])
-            unit_w.setdefault(int(li), []).extend([signed[t2], -signed[x2]])
-        costs_base += (np.where(tb.taken, tb.entry_cost * tb.entry_fx, 0.0)
-                       + np.where(tb.exited, tb.exit_cost * tb.exit_fx, 0.0)).sum(axis=1)
-        open_trades += (tb.taken & ~tb.exited).sum(axis=1)
-    cash = np.cumsum(_sums(cash_cells, cash_w, c * k).reshape(c, k), axis=1) + portfolio.initial_cash_base
-    positions = np.zeros((c, k))
-    for li, cells in unit_cells.items():
-        units = np.cumsum(_sums(cells, unit_w[li], c * k).reshape(c, k), axis=1)
-        units *= clock.mark[li][None, :]  # units x close x fx, the ledger's order of operations
-        units *= clock.fx[li][None, :]
-        positions += units
-    if latest is not None:  # benchmark closes a combination does not mark repeat its latest mark
-        rows = np.arange(c)[:, None]
-        first = latest < 0
-        safe = np.maximum(latest, 0)
-        cash = np.where(first, portfolio.initial_cash_base, cash[rows, safe])
-        positions = np.where(first, 0.0, positions[rows, safe])
-    equity = cash + positions
-    main = blocks[0]
-    closed_pnl = np.where(main.exited, main.entry_flow + main.exit_flow, np.nan)
-    return metrics_matrix(clock_ns=clock.ns, equity=equity, cash=cash, positions=positions, bench=kd.bench,
-                          initial_cash_base=portfolio.initial_cash_base, closed_pnl_base=closed_pnl,
-                          costs_base=costs_base, open_trades=open_trades)
-
-
-def _sums(cells: list[np.ndarray], weights: list[np.ndarray], size: int) -> np.ndarray:
-    """Weights summed per cell (float64 even when there is nothing to add)."""
-    return np.bincount(np.concatenate(cells).astype(np.int64, copy=False),
-                       weights=np.concatenate(weights).astype(float, copy=False), minlength=size).astype(float, copy=False)
+    init = portfolio.initial_cash_base
+    ledger = _Ledger(kd, blocks, clock, init)
+    at = bench_positions(clock.ns, kd.bench)
+    step = _block_rows(k)
+    for r0 in range(0, c, step):
+        part = slice(r0, min(c, r0 + step))
+        cash = ledger.cash.dense(part.start, part.stop)
+        positions = None
+        for li, units in ledger.units.items():
+            value = units.dense(part.start, part.stop)
+            value *= clock.mark[li][None, :]  # units x close x fx, the ledger's order of operations
+            value *= clock.fx[li][None, :]
+            positions = value if positions is None else np.add(positions, value, out=positions)
+        if positions is None:
+            positions = np.zeros_like(cash)
+        if latest is not None:  # benchmark closes a combination does not mark repeat its latest mark
+            first = latest[part] < 0
+            safe = np.maximum(latest[part], 0)
+            rows = np.arange(len(safe))[:, None]
+            cash = np.where(first, init, cash[rows, safe])
+            positions = np.where(first, 0.0, positions[rows, safe])
+        got = from_marks(cash=cash, positions=positions, at=at, initial_cash_base=init)
+        yield part, row_metrics(got, bench=kd.bench, closed_pnl_base=ledger.closed_pnl[part],
+                                costs_base=ledger.costs_base[part], open_trades=ledger.open_trades[part]), got.by_row
 
 
 # --------------------------------------------------------------------------------------- one run's trades

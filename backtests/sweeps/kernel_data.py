@@ -103,6 +103,8 @@ class KernelData:
         self._clocks: dict[tuple[int, ...], Clock] = {}
         self._cost_cache: dict[tuple[Any, ...], Decimal] = {}
         self._borrow_cache: dict[tuple[Any, ...], Decimal] = {}
+        #: float cost of a distinct fill, by its key bytes (``backtests.sweeps.legs``)
+        self.fill_costs: dict[bytes, float] = {}
 
     def fx_to_base(self, currency: str, instants_ns: np.ndarray) -> np.ndarray:
         """``FxRates.rate(currency, base, t)`` for many instants (NaN where none is known)."""

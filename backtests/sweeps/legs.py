@@ -22,7 +22,7 @@ Every float comes from the same IEEE operations in the same order as ``strategie
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -277,12 +277,15 @@ def _fills(kd: KernelData, legs: Legs, sign: np.ndarray, qty: np.ndarray, entry_
     if len(ci):
         key = encode([ri, qty[ci, ri], (sign[ci, ri] > 0).astype(np.int64)])
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        per_fill = np.empty(len(first))
-        for u, f in enumerate(first):
-            col, q, s = int(ri[f]), int(qty[ci[f], ri[f]]), int(sign[ci[f], ri[f]])
-            per_fill[u] = float(kd.cost_total(int(legs.listing[col]), int(legs.j[col]), "buy" if s > 0 else "sell",
-                                              q, float(entry_price[ci[f], col])))
-        entry_cost[ci, ri] = per_fill[inverse.reshape(-1)]
+        fc, fr = ci[first], ri[first]
+        q, s, price = qty[fc, fr], sign[fc, fr], entry_price[fc, fr]
+
+        def entry(u: int) -> float:
+            return float(kd.cost_total(int(legs.listing[fr[u]]), int(legs.j[fr[u]]), "buy" if s[u] > 0 else "sell",
+                                       int(q[u]), float(price[u])))
+
+        entry_cost[ci, ri] = _memo(kd, [np.zeros_like(fr), legs.listing[fr], legs.j[fr], s, q, price.view(np.int64)],
+                                   entry)[inverse.reshape(-1)]
     x_raw = np.zeros((c, r))
     x_fx = np.zeros((c, r))
     for col in range(r):
@@ -298,14 +301,28 @@ def _fills(kd: KernelData, legs: Legs, sign: np.ndarray, qty: np.ndarray, entry_
     if len(ce):
         key = encode([re_, jx[ce, re_], qty[ce, re_], (sign[ce, re_] > 0).astype(np.int64), x_point[ce, re_]])
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        per_fill = np.empty(len(first))
-        for u, f in enumerate(first):
-            c_, col = ce[f], int(re_[f])
-            jj, q, s = int(jx[c_, col]), int(qty[c_, col]), int(sign[c_, col])
-            li = int(legs.listing[col])
-            total = kd.cost_total(li, jj, "sell" if s > 0 else "buy", q, float(exit_price[c_, col]))
-            if s < 0:
-                total = total + kd.borrow(li, q, float(entry_price[c_, col]), int(legs.j[col]), jj)
-            per_fill[u] = float(total)
-        exit_cost[ce, re_] = per_fill[inverse.reshape(-1)]
+        fc, fr = ce[first], re_[first]
+        jj, q, s, price, paid = jx[fc, fr], qty[fc, fr], sign[fc, fr], exit_price[fc, fr], entry_price[fc, fr]
+
+        def exit_(u: int) -> float:
+            li = int(legs.listing[fr[u]])
+            total = kd.cost_total(li, int(jj[u]), "sell" if s[u] > 0 else "buy", int(q[u]), float(price[u]))
+            if s[u] < 0:
+                total = total + kd.borrow(li, int(q[u]), float(paid[u]), int(legs.j[fr[u]]), int(jj[u]))
+            return float(total)
+
+        exit_cost[ce, re_] = _memo(kd, [np.ones_like(fr), legs.listing[fr], jj, s, q, price.view(np.int64),
+                                        paid.view(np.int64), legs.j[fr]], exit_)[inverse.reshape(-1)]
     return entry_cost, exit_cost, exit_price, x_fx
+
+
+def _memo(kd: KernelData, key: Sequence[np.ndarray], compute: Callable[[int], float]) -> np.ndarray:
+    """``compute(u)`` of each distinct fill ``u``, remembered per process under its ``key`` columns
+    (int64: every input of the computation, floats by their bits)."""
+    rows = np.ascontiguousarray(np.stack([np.asarray(k, dtype=np.int64) for k in key], axis=1))
+    raw = rows.view(f"V{rows.shape[1] * 8}").ravel().tolist()
+    memo = kd.fill_costs
+    got = [memo.get(b) for b in raw]
+    for u in [u for u, v in enumerate(got) if v is None]:
+        got[u] = memo[raw[u]] = compute(u)
+    return np.array(got, dtype=float)

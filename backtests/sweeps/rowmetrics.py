@@ -80,50 +80,77 @@ def utc_ns(values: object) -> np.ndarray:
     return idx.as_unit("ns").asi8.copy()
 
 
-def _row_std(x: np.ndarray) -> np.ndarray:
-    return np.std(x, axis=1, ddof=1) if x.shape[1] >= 2 else np.full(x.shape[0], np.nan)
-
-
 def _finite(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(x), x, np.nan)
 
 
-def returns_matrix(*, clock_ns: np.ndarray, equity: np.ndarray, positions: np.ndarray, bench: BenchClock,
-                   initial_cash_base: float) -> tuple[np.ndarray, np.ndarray]:
-    """(returns, held) on the benchmark clock: ``C x T`` strategy returns and position values."""
-    at = np.searchsorted(clock_ns, bench.close_ns, side="right") - 1
+def in_order_sum(x: np.ndarray) -> np.ndarray:
+    """Column sums of a C-contiguous ``T x C`` array added in time order (numpy's reduction over
+    the leading axis of two or more columns; a single column is accumulated, where a reduction
+    would sum it pairwise). So a column's sum does not depend on how many columns there are."""
+    if x.shape[1] == 1 and len(x):
+        return np.add.accumulate(x[:, 0])[-1:]
+    return np.add.reduce(x, axis=0)
+
+
+def bench_positions(clock_ns: np.ndarray, bench: BenchClock) -> np.ndarray:
+    """Position on a mark clock of the latest mark at or before each benchmark close (-1: none)."""
+    return np.searchsorted(clock_ns, bench.close_ns, side="right") - 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Returns:
+    """Benchmark-clock returns of ``C`` combinations, in both layouts, and what else the marks give.
+
+    Attributes
+    ----------
+    by_time, by_row
+        ``T x C`` and ``C x T`` (both C-contiguous) strategy returns.
+    exposure
+        Share of benchmark sessions with a position.
+    curve
+        The equity-curve columns of :data:`ROW_METRICS` (final equity, least cash, most
+        positions per unit of equity).
+    """
+
+    by_time: np.ndarray
+    by_row: np.ndarray
+    exposure: np.ndarray
+    curve: dict[str, np.ndarray]
+
+
+def from_marks(*, cash: np.ndarray, positions: np.ndarray, at: np.ndarray, initial_cash_base: float,
+               equity: np.ndarray | None = None) -> Returns:
+    """:class:`Returns` from ``C x K`` cash, net position value and equity at each mark
+    (``equity`` None: ``cash + positions``, computed in ``cash``'s place; ``positions`` is
+    overwritten too). ``at``: :func:`bench_positions`.
+
+    The equity at each benchmark close is the latest mark at or before it (initial cash before
+    the first); the first return is measured from the initial cash
+    (``backtests.engine.returns_on_clock``)."""
+    c, k = cash.shape
+    t = len(at)
+    init = float(initial_cash_base)
     known = at >= 0
-    safe = np.where(known, at, 0)
-    level = np.where(known[None, :], equity[:, safe], float(initial_cash_base)) if equity.shape[1] else \
-        np.full((equity.shape[0], len(at)), float(initial_cash_base))
-    held = np.where(known[None, :], positions[:, safe], 0.0) if positions.shape[1] else \
-        np.zeros((positions.shape[0], len(at)))
-    prev = np.empty_like(level)
-    if level.shape[1]:
-        prev[:, 0] = float(initial_cash_base)
-        prev[:, 1:] = level[:, :-1]
-    return level / prev - 1.0, held
-
-
-def _drawdown(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Max drawdown and its duration per row (``backtests.metrics.max_drawdown_spell``)."""
-    c, n = r.shape
-    if n == 0:
-        return np.full(c, np.nan), np.full(c, np.nan)
-    wealth = np.concatenate([np.ones((c, 1)), np.cumprod(1.0 + r, axis=1)], axis=1)
-    peaks = np.maximum.accumulate(wealth, axis=1)
-    dd = (wealth - peaks) / peaks
-    trough = np.argmin(dd, axis=1)
-    rows = np.arange(c)
-    mdd = dd[rows, trough]
-    pos = np.arange(n + 1)[None, :]
-    at_peak = (dd >= 0) & (pos <= trough[:, None])
-    peak = np.where(at_peak, pos, -1).max(axis=1)
-    back = (pos > trough[:, None]) & (wealth >= wealth[rows, np.maximum(peak, 0)][:, None])
-    first_back = np.where(back, pos, n + 1).min(axis=1)
-    end = np.where(first_back <= n, first_back, n)  # never recovered: to the end
-    duration = np.where(mdd < 0, end - peak, 0).astype(float)
-    return np.where(mdd < 0, mdd, 0.0), duration
+    safe = np.maximum(at, 0)
+    with np.errstate(all="ignore"):
+        curve = {"min_cash_base": cash.min(axis=1) if k else np.full(c, init)}
+        equity = np.add(cash, positions, out=cash) if equity is None else equity
+        if k:
+            level = np.ascontiguousarray(equity[:, safe].T)
+            level[~known] = init
+            exposure = ((positions[:, safe] != 0) & known).mean(axis=1) if t else np.full(c, np.nan)
+        else:
+            level = np.full((t, c), init)
+            exposure = np.zeros(c) if t else np.full(c, np.nan)
+        r = np.empty_like(level)
+        np.divide(level[1:], level[:-1], out=r[1:])
+        np.divide(level[:1], init, out=r[:1])
+        r -= 1.0
+        curve["final_equity_base"] = equity[:, -1].copy() if k else np.full(c, init)
+        ratio = np.divide(np.abs(positions, out=positions), equity, out=positions)
+        curve["max_positions_to_equity"] = ratio.max(axis=1) if k else np.zeros(c)
+    return Returns(by_time=r, by_row=np.ascontiguousarray(r.T), exposure=exposure, curve=curve)
 
 
 def metrics_matrix(*, clock_ns: np.ndarray, equity: np.ndarray, cash: np.ndarray, positions: np.ndarray,
@@ -142,62 +169,104 @@ def metrics_matrix(*, clock_ns: np.ndarray, equity: np.ndarray, cash: np.ndarray
     costs_base, open_trades
         Per combination: costs of every fill in base currency; trades open at the end.
     """
+    got = from_marks(cash=np.array(cash, dtype=float), positions=np.array(positions, dtype=float),
+                     equity=np.asarray(equity, dtype=float), at=bench_positions(clock_ns, bench),
+                     initial_cash_base=initial_cash_base)
+    return row_metrics(got, bench=bench, closed_pnl_base=closed_pnl_base, costs_base=costs_base,
+                       open_trades=open_trades), got.by_row
+
+
+def row_metrics(got: Returns, *, bench: BenchClock, closed_pnl_base: np.ndarray, costs_base: np.ndarray,
+                open_trades: np.ndarray) -> dict[str, np.ndarray]:
+    """Every :data:`ROW_METRICS` column of ``C`` combinations (``closed_pnl_base`` etc. as in
+    :func:`metrics_matrix`). Sums run in time order, except alpha's mean (numpy's pairwise row
+    mean): the kernel's figures have always been summed so. A column depends on its row only."""
+    c, n = got.by_row.shape
     ppy = bench.periods_per_year
-    r, held = returns_matrix(clock_ns=clock_ns, equity=equity, positions=positions, bench=bench,
-                             initial_cash_base=initial_cash_base)
-    c, n = r.shape
-    b = np.broadcast_to(bench.returns, r.shape)
     out: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
-        growth = np.prod(1.0 + r, axis=1)
-        out["total_return"] = _finite(growth - 1.0) if n else np.full(c, np.nan)
-        ann = np.where(growth < 0, np.nan, growth ** (ppy / n) - 1.0) if n else np.full(c, np.nan)
-        out["annualised_return"] = _finite(ann)
-        constant = (r.max(axis=1) == r.min(axis=1)) if n else np.ones(c, bool)
-        std = _row_std(r)
-        mean = r.mean(axis=1) if n else np.full(c, np.nan)
-        few = n < 2
-        out["volatility_annual"] = np.nan if few else np.where(constant, 0.0, _finite(std * math.sqrt(ppy)))
-        sharpe = np.where(std > 0, mean / std * math.sqrt(ppy), np.nan)
-        out["sharpe"] = np.full(c, np.nan) if few else np.where(constant, np.nan, _finite(sharpe))
-        shortfall = np.minimum(r, 0.0)
-        downside = np.sqrt(np.mean(shortfall ** 2, axis=1)) * math.sqrt(ppy) if n else np.full(c, np.nan)
-        sortino = np.where(downside > 0, mean * ppy / downside, np.nan)
-        out["sortino"] = np.full(c, np.nan) if few else _finite(sortino)
-        mdd, duration = _drawdown(r)
-        out["max_drawdown"] = mdd
-        out["max_drawdown_duration_sessions"] = duration
-        bench_r = bench.returns
-        b_constant = n < 2 or bench_r.max() == bench_r.min()
-        b_dev = bench_r - bench_r.mean() if n else bench_r
-        variance = float(np.mean(b_dev ** 2)) if n else float("nan")
-        if b_constant or not variance >= 1e-30:
-            beta = np.full(c, np.nan)
-        else:
-            beta = _finite(np.mean(b_dev[None, :] * (r - mean[:, None]), axis=1) / variance)
-        out["beta"] = beta
-        a = np.mean(r - beta[:, None] * b, axis=1) if n else np.full(c, np.nan)
-        alpha = np.where(np.isnan(beta) | (1.0 + a <= 0), np.nan, (1.0 + a) ** ppy - 1.0)
-        out["alpha_annual"] = _finite(alpha)
-        active = r - b
-        a_std = _row_std(active)
-        a_constant = (active.max(axis=1) == active.min(axis=1)) if n else np.ones(c, bool)
-        out["tracking_error_annual"] = np.full(c, np.nan) if few else np.where(
-            a_constant, 0.0, _finite(a_std * math.sqrt(ppy)))
-        ir = np.where(a_std > 0, active.mean(axis=1) / a_std * math.sqrt(ppy), np.nan) if n else np.full(c, np.nan)
-        out["information_ratio"] = np.full(c, np.nan) if few else np.where(a_constant, np.nan, _finite(ir))
+        mdd, duration, growth = _drawdown(got.by_row)
+        out["max_drawdown"], out["max_drawdown_duration_sessions"] = mdd, duration
+        if n:
+            out["total_return"] = _finite(growth - 1.0)
+            out["annualised_return"] = _finite(np.where(growth < 0, np.nan, growth ** (ppy / n) - 1.0))
+        if n >= 2:
+            out.update(_moments(got, bench))
         closed = ~np.isnan(closed_pnl_base)
         count = closed.sum(axis=1)
-        hits = (np.where(closed, closed_pnl_base, 0.0) > 0).sum(axis=1)
-        out["hit_rate"] = np.where(count > 0, hits / np.maximum(count, 1), np.nan)
-        total = np.where(closed, closed_pnl_base, 0.0).sum(axis=1)
-        out["average_trade_pnl_base"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        pnl = np.where(closed, closed_pnl_base, 0.0)
+        out["hit_rate"] = np.where(count > 0, (pnl > 0).sum(axis=1) / np.maximum(count, 1), np.nan)
+        out["average_trade_pnl_base"] = np.where(count > 0, pnl.sum(axis=1) / np.maximum(count, 1), np.nan)
         out["trade_count"] = count.astype(float)
-        out["exposure"] = (held != 0).mean(axis=1) if n else np.full(c, np.nan)
-        k = equity.shape[1]
-        out["final_equity_base"] = equity[:, -1] if k else np.full(c, float(initial_cash_base))
-        out["open_trade_count"] = np.asarray(open_trades, dtype=float)
-        out["costs_base"] = np.asarray(costs_base, dtype=float)
-        out["min_cash_base"] = cash.min(axis=1) if k else np.full(c, float(initial_cash_base))
-        out["max_positions_to_equity"] = (np.abs(positions) / equity).max(axis=1) if k else np.zeros(c)
-    return {key: np.asarray(out[key], dtype=float).reshape(c) for key in ROW_METRICS}, r
+    out.update(got.curve, exposure=got.exposure, open_trade_count=open_trades, costs_base=costs_base)
+    nan = np.full(c, np.nan)
+    return {key: np.array(out.get(key, nan), dtype=float).reshape(c) for key in ROW_METRICS}
+
+
+def _drawdown(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Max drawdown, its duration (``backtests.metrics.max_drawdown_spell``) and the growth
+    ``prod(1 + r)`` (in session order) of each row of a C-contiguous ``r``.
+
+    Wealth starts at 1 (the first peak). A session is at a peak when its drawdown is ``>= 0``;
+    the spell runs from the last such session up to the trough to the first one after it, or
+    to the end. (Where the drawdown is a number, wealth back at the peak after the trough is
+    exactly a new peak; where it is NaN the row reports none.)
+    """
+    c, n = r.shape
+    if n == 0:
+        return np.full(c, np.nan), np.full(c, np.nan), np.ones(c)
+    wealth = np.empty((c, n + 1))
+    wealth[:, 0] = 1.0
+    np.add(r, 1.0, out=wealth[:, 1:])
+    np.multiply.accumulate(wealth, axis=1, out=wealth)
+    growth = wealth[:, n].copy()
+    peaks = np.maximum.accumulate(wealth, axis=1)
+    dd = np.subtract(wealth, peaks, out=wealth)
+    dd /= peaks
+    trough = np.argmin(dd, axis=1)
+    rows = np.arange(c)
+    mdd = dd[rows, trough]
+    hits = np.flatnonzero(dd >= 0)  # every row is at its peak at position 0
+    start = rows * (n + 1)
+    after = np.searchsorted(hits, start + trough, side="right")
+    peak = hits[after - 1] - start
+    nxt = hits[np.minimum(after, len(hits) - 1)] - start
+    end = np.where((after < len(hits)) & (nxt <= n), nxt, n)  # never back at the peak: to the end
+    deep = mdd < 0
+    return np.where(deep, mdd, 0.0), np.where(deep, end - peak, 0).astype(float), growth
+
+
+def _moments(got: Returns, bench: BenchClock) -> dict[str, np.ndarray]:
+    """The mean/dispersion columns of ``n >= 2`` sessions: the numpy formulas of
+    ``backtests.metrics`` (``mean``, ``std(ddof=1)``), on the time-major returns."""
+    r = got.by_time
+    n, c = r.shape
+    ppy = bench.periods_per_year
+    root = math.sqrt(ppy)
+    out: dict[str, np.ndarray] = {}
+    mean = in_order_sum(r) / n
+    constant = r.max(axis=0) == r.min(axis=0)
+    dev = np.subtract(r, mean)
+    work = np.empty_like(r)
+    bench_r = bench.returns[:, None]
+    b_dev = bench_r - bench.returns.mean()
+    variance = float(np.mean(b_dev ** 2))
+    beta = np.full(c, np.nan)
+    if bench.returns.max() != bench.returns.min() and variance >= 1e-30:
+        beta = _finite(in_order_sum(np.multiply(dev, b_dev, out=work)) / n / variance)
+    std = np.sqrt(in_order_sum(np.square(dev, out=dev)) / (n - 1))
+    out["volatility_annual"] = np.where(constant, 0.0, _finite(std * root))
+    out["sharpe"] = np.where(constant, np.nan, _finite(np.where(std > 0, mean / std * root, np.nan)))
+    downside = np.sqrt(in_order_sum(np.square(np.minimum(r, 0.0, out=work), out=work)) / n) * root
+    out["sortino"] = _finite(np.where(downside > 0, mean * ppy / downside, np.nan))
+    out["beta"] = beta
+    if not np.isnan(beta).all():
+        a = (got.by_row - beta[:, None] * bench.returns[None, :]).sum(axis=1) / n
+        out["alpha_annual"] = _finite(np.where(np.isnan(beta) | (1.0 + a <= 0), np.nan, (1.0 + a) ** ppy - 1.0))
+    active = np.subtract(r, bench_r, out=work)
+    a_constant = active.max(axis=0) == active.min(axis=0)
+    a_mean = in_order_sum(active) / n
+    a_std = np.sqrt(in_order_sum(np.square(np.subtract(active, a_mean, out=active), out=active)) / (n - 1))
+    out["tracking_error_annual"] = np.where(a_constant, 0.0, _finite(a_std * root))
+    out["information_ratio"] = np.where(a_constant, np.nan, _finite(np.where(a_std > 0, a_mean / a_std * root, np.nan)))
+    return out
