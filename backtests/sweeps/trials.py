@@ -46,25 +46,52 @@ class RowStats:
 
 
 def row_stats(returns: np.ndarray, spec: StatsSpec) -> RowStats:
-    """Reduce an ``n x T`` return matrix (see the module docstring)."""
-    n, t = returns.shape
+    """Reduce an ``n x T`` return matrix (see the module docstring), a few rows at a time (the
+    temporaries stay in cache)."""
+    r = np.ascontiguousarray(returns, dtype=np.float64)
+    n, t = r.shape
+    step = max(1, _BLOCK_BYTES // (8 * max(t, 1)))
+    parts = [_row_stats(r[a:a + step], spec) for a in range(0, n, step)] or [_row_stats(r, spec)]
+    if len(parts) == 1:
+        return parts[0]
+    return RowStats(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in RowStats.__dataclass_fields__})
+
+
+_BLOCK_BYTES = 1 << 20
+
+
+def _row_stats(r: np.ndarray, spec: StatsSpec) -> RowStats:
+    n, t = r.shape
     with np.errstate(all="ignore"):
-        std = np.std(returns, axis=1, ddof=1) if t >= 2 else np.full(n, np.nan)
-        flat = returns.max(axis=1) == returns.min(axis=1) if t else np.ones(n, bool)
-        sharpe = np.where(flat, np.nan, returns.mean(axis=1) / std)
+        mean = r.mean(axis=1)
+        if t >= 2:  # np.std(ddof=1): the same operations, the mean computed once
+            dev = np.subtract(r, mean[:, None])
+            std = np.sqrt(np.square(dev, out=dev).sum(axis=1) / (t - 1))
+        else:
+            std = np.full(n, np.nan)
+        flat = r.max(axis=1) == r.min(axis=1) if t else np.ones(n, bool)
+        sharpe = np.where(flat, np.nan, mean / std)
+    # overfit.block_stats / fold_stats, the squares computed once for both
+    sq = np.square(r)
+    block_sum = block_sq = np.zeros((n, 0))
     if spec.cscv:
-        block_sum, block_sq = overfit.block_stats(returns, spec.blocks)
-    else:
-        block_sum = block_sq = np.zeros((n, 0))
-    if spec.folds:
-        fold_sum, fold_sq = overfit.fold_stats(returns, overfit.fold_bounds(t, spec.folds))
-    else:
-        fold_sum = fold_sq = np.zeros((n, 0))
-    rows = np.ascontiguousarray(returns, dtype=np.float64)
-    prints = np.frombuffer(b"".join(hashlib.blake2b(r.tobytes(), digest_size=16).digest() for r in rows),
-                           dtype=np.uint64).reshape(n, 2)
+        start, size = overfit.block_bounds(t, spec.blocks)
+        shape, used = (n, spec.blocks, size), slice(start, start + size * spec.blocks)
+        block_sum, block_sq = r[:, used].reshape(shape).sum(axis=2), sq[:, used].reshape(shape).sum(axis=2)
+    bounds = overfit.fold_bounds(t, spec.folds) if spec.folds else []
+    fold_sum, fold_sq = np.empty((n, len(bounds))), np.empty((n, len(bounds)))
+    for i, (a, b) in enumerate(bounds):
+        r[:, a:b].sum(axis=1, out=fold_sum[:, i])
+        sq[:, a:b].sum(axis=1, out=fold_sq[:, i])
     return RowStats(sharpe=sharpe, block_sum=block_sum, block_sq=block_sq, fold_sum=fold_sum, fold_sq=fold_sq,
-                    prints=prints)
+                    prints=fingerprints(r))
+
+
+def fingerprints(returns: np.ndarray) -> np.ndarray:
+    """A 128-bit hash (blake2b) of each row's bytes (``n x 2`` uint64): equal rows, equal prints."""
+    rows = np.ascontiguousarray(returns, dtype=np.float64)
+    return np.frombuffer(b"".join(hashlib.blake2b(r.tobytes(), digest_size=16).digest() for r in rows),
+                         dtype=np.uint64).reshape(len(rows), 2)
 
 
 class TrialLog:
