@@ -22,8 +22,11 @@ Contract
 --------
 * Errors are not cached: a loader that raises is run again on the next call, and raises
   the same error for the same file.
-* Python warnings the loader emits are recorded with its result and emitted again on every
-  load served from the memo, as a fresh load would emit them.
+* Python warnings the loader emits are recorded with its result and emitted again, through
+  the caller's warning filters, on every load served from the memo, as a fresh load would
+  emit them (the memo keeps one "already shown" registry, as a module does, so the default
+  filter shows a warning once per place). Recording uses ``warnings.catch_warnings``, which
+  is process-wide: a warning another thread raises during a fresh load is recorded with it.
 * A caller never receives the cached object itself when it can be mutated: the caller's
   ``handout`` (e.g. "copy the DataFrame") is applied to every result, fresh or cached.
 * Memory is bounded: at most ``maxsize`` results (and the bytes they were built from).
@@ -89,7 +92,7 @@ def content_key(frame: pd.DataFrame) -> str:
     return hashlib.blake2b(frame_bytes(frame), digest_size=16).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Request:
     """A memo key, carrying (outside equality and hash) the function that builds its value."""
 
@@ -97,7 +100,7 @@ class _Request:
     build: Callable[[], Any] = field(compare=False, hash=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Entry:
     value: Any
     caught: tuple[warnings.WarningMessage, ...]
@@ -130,6 +133,7 @@ class Memo(Generic[T]):
         self.name = name
         self._handout = handout
         self._cached = lru_cache(maxsize=maxsize)(_build)
+        self._shown: dict[Any, Any] = {}
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
         """``build()``, from the memo when ``key`` was built before (an unhashable key skips the memo).
@@ -139,7 +143,7 @@ class Memo(Generic[T]):
         Exception
             Whatever ``build`` raises (never remembered).
         """
-        request = _Request(key, build)
+        request = _Request(key=key, build=build)
         try:
             hash(request)
         except TypeError:
@@ -147,7 +151,8 @@ class Memo(Generic[T]):
         else:
             entry = self._cached(request)
         for w in entry.caught:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=self._shown,
+                                   source=w.source)
         return self._handout(entry.value)
 
     def info(self) -> Any:
