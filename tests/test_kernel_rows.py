@@ -19,7 +19,7 @@ import pytest
 
 from backtests.config import load_config
 from backtests.metrics import max_drawdown_spell
-from backtests.sweeps import kernel
+from backtests.sweeps import kernel, rowmetrics
 from backtests.sweeps.inputs import load_sweep_inputs
 from backtests.sweeps.rowmetrics import ROW_METRICS, _drawdown, in_order_sum
 
@@ -67,8 +67,9 @@ def test_a_row_is_the_same_bytes_in_any_batch_and_block(prices_dir: Path, config
     for i in rng.choice(len(plans), size=4, replace=False):  # alone
         assert _rows(kernel.evaluate(inputs, [plans[i]])) == [whole[i]]
 
-    for size in (1, 1 << 30):  # one row per block; one block for everything
+    for size, columns in ((1, 2), (1 << 30, 1 << 30)):  # the fewest rows per block; one block for everything
         monkeypatch.setattr(kernel, "BLOCK_BYTES", size)
+        monkeypatch.setattr(rowmetrics, "MOMENT_COLUMNS", columns)
         assert _rows(kernel.evaluate(inputs, plans)) == whole
 
 
@@ -94,9 +95,11 @@ def test_drawdown_spell_equals_the_engine_definition() -> None:
              np.r_[0.1, -0.2, 0.125, np.zeros(57)],  # back exactly at the peak? (1.1 * 0.8 * 1.125 = 0.99)
              np.r_[0.1, -0.5, 1.0, -0.1, np.zeros(56)]]  # back above the peak, then down again
     r = np.ascontiguousarray(rows)
-    mdd, duration, growth = _drawdown(r)
+    mdd, duration, growth = _drawdown(np.ascontiguousarray(r.T))
     for i, row in enumerate(r):
         spell = max_drawdown_spell(row)
         assert (mdd[i], duration[i]) == (spell.max_drawdown, spell.duration_sessions), i
         assert growth[i] == np.prod(1.0 + row)
+        alone = _drawdown(row[:, None])  # compounded over its own sessions with a return only
+        assert (alone[0][0], alone[1][0], alone[2][0]) == (mdd[i], duration[i], growth[i]), i
     assert (mdd[-1], duration[-1]) == (-0.5, 2.0)  # peak 1.1 at 1, trough 0.55 at 2, back (1.1) at 3

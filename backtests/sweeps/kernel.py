@@ -20,7 +20,7 @@ with the reason (:func:`unsupported`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ from backtests.sweeps.inputs import RunPlan, SweepInputs
 from backtests.sweeps.kernel_data import KernelData, kernel_data
 from backtests.sweeps.legs import TradeBlock, resolve
 from backtests.sweeps.plans import KNOWN_PORTFOLIO, Planned, planner_for, unknown_fields
-from backtests.sweeps.rowmetrics import ROW_METRICS, bench_positions, from_marks, row_metrics
+from backtests.sweeps.rowmetrics import ROW_METRICS, Returns, bench_positions, from_marks, row_metrics
 
 _REASONS = ("stop_loss", "take_profit", "trailing_stop")
 
@@ -112,11 +112,9 @@ def evaluate(inputs: SweepInputs, plans: Sequence[RunPlan]) -> tuple[dict[str, n
         listings, portfolio = key[0], key[1]
         _, blocks = _blocks(kd, inputs, [plans[i] for i in members], listings, portfolio,
                             [resolved[i] for i in members])
-        rows = np.asarray(members)
-        for part, got, ret in _metrics(kd, blocks, listings, portfolio):
-            for k in ROW_METRICS:
-                metrics[k][rows[part]] = got[k]
-            returns[rows[part]] = ret
+        got, returns[members] = _metrics(kd, blocks, listings, portfolio)
+        for k in ROW_METRICS:
+            metrics[k][members] = got[k]
     return metrics, returns
 
 
@@ -232,14 +230,14 @@ def _block_rows(k: int) -> int:
 
 
 def _metrics(kd: KernelData, blocks: list[TradeBlock], listings: tuple[int, ...], portfolio: PortfolioSpec
-             ) -> Iterator[tuple[slice, dict[str, np.ndarray], np.ndarray]]:
-    """Metrics and returns of the block's combinations, a few rows at a time:
-    ``(rows, metrics, C x T returns)``."""
+             ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Metrics and ``C x T`` returns of the block's combinations (marked a few rows at a time)."""
     clock, latest = _marks(kd, blocks, listings)
     c, k = blocks[0].taken.shape[0], len(clock.ns)
     init = portfolio.initial_cash_base
     ledger = _Ledger(kd, blocks, clock, init)
     at = bench_positions(clock.ns, kd.bench)
+    by_time, exposure, curve = np.empty((len(at), c)), np.empty(c), {}
     step = _block_rows(k)
     for r0 in range(0, c, step):
         part = slice(r0, min(c, r0 + step))
@@ -259,8 +257,13 @@ def _metrics(kd: KernelData, blocks: list[TradeBlock], listings: tuple[int, ...]
             cash = np.where(first, init, cash[rows, safe])
             positions = np.where(first, 0.0, positions[rows, safe])
         got = from_marks(cash=cash, positions=positions, at=at, initial_cash_base=init)
-        yield part, row_metrics(got, bench=kd.bench, closed_pnl_base=ledger.closed_pnl[part],
-                                costs_base=ledger.costs_base[part], open_trades=ledger.open_trades[part]), got.by_row
+        by_time[:, part], exposure[part] = got.by_time, got.exposure
+        for key, value in got.curve.items():
+            curve.setdefault(key, np.empty(c))[part] = value
+    by_row = np.ascontiguousarray(by_time.T)
+    got = Returns(by_time=by_time, exposure=exposure, curve=curve)
+    return row_metrics(got, by_row, bench=kd.bench, closed_pnl_base=ledger.closed_pnl, costs_base=ledger.costs_base,
+                       open_trades=ledger.open_trades), by_row
 
 
 # --------------------------------------------------------------------------------------- one run's trades

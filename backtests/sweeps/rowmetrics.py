@@ -93,6 +93,9 @@ def in_order_sum(x: np.ndarray) -> np.ndarray:
     return np.add.reduce(x, axis=0)
 
 
+MOMENT_COLUMNS = 128
+
+
 def bench_positions(clock_ns: np.ndarray, bench: BenchClock) -> np.ndarray:
     """Position on a mark clock of the latest mark at or before each benchmark close (-1: none)."""
     return np.searchsorted(clock_ns, bench.close_ns, side="right") - 1
@@ -100,12 +103,12 @@ def bench_positions(clock_ns: np.ndarray, bench: BenchClock) -> np.ndarray:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Returns:
-    """Benchmark-clock returns of ``C`` combinations, in both layouts, and what else the marks give.
+    """Benchmark-clock returns of ``C`` combinations and what else their marks give.
 
     Attributes
     ----------
-    by_time, by_row
-        ``T x C`` and ``C x T`` (both C-contiguous) strategy returns.
+    by_time
+        ``T x C`` (time-major, C-contiguous) strategy returns.
     exposure
         Share of benchmark sessions with a position.
     curve
@@ -114,7 +117,6 @@ class Returns:
     """
 
     by_time: np.ndarray
-    by_row: np.ndarray
     exposure: np.ndarray
     curve: dict[str, np.ndarray]
 
@@ -150,7 +152,7 @@ def from_marks(*, cash: np.ndarray, positions: np.ndarray, at: np.ndarray, initi
         curve["final_equity_base"] = equity[:, -1].copy() if k else np.full(c, init)
         ratio = np.divide(np.abs(positions, out=positions), equity, out=positions)
         curve["max_positions_to_equity"] = ratio.max(axis=1) if k else np.zeros(c)
-    return Returns(by_time=r, by_row=np.ascontiguousarray(r.T), exposure=exposure, curve=curve)
+    return Returns(by_time=r, exposure=exposure, curve=curve)
 
 
 def metrics_matrix(*, clock_ns: np.ndarray, equity: np.ndarray, cash: np.ndarray, positions: np.ndarray,
@@ -172,26 +174,36 @@ def metrics_matrix(*, clock_ns: np.ndarray, equity: np.ndarray, cash: np.ndarray
     got = from_marks(cash=np.array(cash, dtype=float), positions=np.array(positions, dtype=float),
                      equity=np.asarray(equity, dtype=float), at=bench_positions(clock_ns, bench),
                      initial_cash_base=initial_cash_base)
-    return row_metrics(got, bench=bench, closed_pnl_base=closed_pnl_base, costs_base=costs_base,
-                       open_trades=open_trades), got.by_row
+    by_row = np.ascontiguousarray(got.by_time.T)
+    return row_metrics(got, by_row, bench=bench, closed_pnl_base=closed_pnl_base, costs_base=costs_base,
+                       open_trades=open_trades), by_row
 
 
-def row_metrics(got: Returns, *, bench: BenchClock, closed_pnl_base: np.ndarray, costs_base: np.ndarray,
-                open_trades: np.ndarray) -> dict[str, np.ndarray]:
-    """Every :data:`ROW_METRICS` column of ``C`` combinations (``closed_pnl_base`` etc. as in
-    :func:`metrics_matrix`). Sums run in time order, except alpha's mean (numpy's pairwise row
-    mean): the kernel's figures have always been summed so. A column depends on its row only."""
-    c, n = got.by_row.shape
+def row_metrics(got: Returns, by_row: np.ndarray, *, bench: BenchClock, closed_pnl_base: np.ndarray,
+                costs_base: np.ndarray, open_trades: np.ndarray) -> dict[str, np.ndarray]:
+    """Every :data:`ROW_METRICS` column of ``C`` combinations (``by_row``: ``got.by_time``
+    transposed, C-contiguous; ``closed_pnl_base`` etc. as in :func:`metrics_matrix`). Sums run
+    in time order, except alpha's mean (numpy's pairwise row mean): the kernel's figures have
+    always been summed so. A combination's values depend on its own returns only."""
+    c, n = by_row.shape
     ppy = bench.periods_per_year
     out: dict[str, np.ndarray] = {}
+    # sessions on which some combination has a return: on the others every return is 0.0 (never
+    # -0.0: a ratio minus 1), which adds nothing to a sum in time order and moves no wealth
+    live = np.flatnonzero((got.by_time != 0).any(axis=1))
     with np.errstate(all="ignore"):
-        mdd, duration, growth = _drawdown(got.by_row)
+        mdd, duration, growth = _drawdown(got.by_time, live)
         out["max_drawdown"], out["max_drawdown_duration_sessions"] = mdd, duration
         if n:
             out["total_return"] = _finite(growth - 1.0)
             out["annualised_return"] = _finite(np.where(growth < 0, np.nan, growth ** (ppy / n) - 1.0))
         if n >= 2:
-            out.update(_moments(got, bench))
+            step = max(2, MOMENT_COLUMNS)  # a few columns at a time: the temporaries stay in cache
+            for a in range(0, c, step):
+                part = slice(a, min(c, a + step))
+                got_part = _moments(np.ascontiguousarray(got.by_time[:, part]), by_row[part], live, bench)
+                for key, value in got_part.items():
+                    out.setdefault(key, np.full(c, np.nan))[part] = value
         closed = ~np.isnan(closed_pnl_base)
         count = closed.sum(axis=1)
         pnl = np.where(closed, closed_pnl_base, 0.0)
@@ -203,49 +215,58 @@ def row_metrics(got: Returns, *, bench: BenchClock, closed_pnl_base: np.ndarray,
     return {key: np.array(out.get(key, nan), dtype=float).reshape(c) for key in ROW_METRICS}
 
 
-def _drawdown(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _drawdown(r: np.ndarray, live: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Max drawdown, its duration (``backtests.metrics.max_drawdown_spell``) and the growth
-    ``prod(1 + r)`` (in session order) of each row of a C-contiguous ``r``.
+    ``prod(1 + r)`` (in session order) of each column of ``r`` (``T x C``).
 
     Wealth starts at 1 (the first peak). A session is at a peak when its drawdown is ``>= 0``;
     the spell runs from the last such session up to the trough to the first one after it, or
     to the end. (Where the drawdown is a number, wealth back at the peak after the trough is
-    exactly a new peak; where it is NaN the row reports none.)
+    exactly a new peak; where it is NaN the row reports none.) Wealth only moves on sessions
+    with a return: it is compounded over those (``live``, a superset of them) alone, each run of
+    sessions after one repeating its values (a product with 1.0 changes no bit).
     """
-    c, n = r.shape
+    n, c = r.shape
     if n == 0:
         return np.full(c, np.nan), np.full(c, np.nan), np.ones(c)
-    wealth = np.empty((c, n + 1))
+    live = np.flatnonzero((r != 0).any(axis=1)) if live is None else live
+    at = np.append(0, live + 1)  # wealth position (0: the start) where each compact column begins
+    width = len(at)
+    wealth = np.empty((c, width))
     wealth[:, 0] = 1.0
-    np.add(r, 1.0, out=wealth[:, 1:])
+    np.add(r[live].T, 1.0, out=wealth[:, 1:])
     np.multiply.accumulate(wealth, axis=1, out=wealth)
-    growth = wealth[:, n].copy()
+    growth = wealth[:, -1].copy()
     peaks = np.maximum.accumulate(wealth, axis=1)
     dd = np.subtract(wealth, peaks, out=wealth)
     dd /= peaks
     trough = np.argmin(dd, axis=1)
-    rows = np.arange(c)
-    mdd = dd[rows, trough]
-    hits = np.flatnonzero(dd >= 0)  # every row is at its peak at position 0
-    start = rows * (n + 1)
+    cols = np.arange(c)
+    mdd = dd[cols, trough]
+    hits = np.flatnonzero(dd >= 0)  # every column is at its peak at position 0
+    start = cols * width
     after = np.searchsorted(hits, start + trough, side="right")
-    peak = hits[after - 1] - start
+    peak = hits[after - 1] - start  # the last at-peak run before the trough ends where the next one starts
     nxt = hits[np.minimum(after, len(hits) - 1)] - start
-    end = np.where((after < len(hits)) & (nxt <= n), nxt, n)  # never back at the peak: to the end
+    back = (after < len(hits)) & (nxt < width)
+    end = np.where(back, at[np.minimum(nxt, width - 1)], n)  # never back at the peak: to the end
     deep = mdd < 0
-    return np.where(deep, mdd, 0.0), np.where(deep, end - peak, 0).astype(float), growth
+    spell = end - (at[np.minimum(peak + 1, width - 1)] - 1)
+    return np.where(deep, mdd, 0.0), np.where(deep, spell, 0).astype(float), growth
 
 
-def _moments(got: Returns, bench: BenchClock) -> dict[str, np.ndarray]:
-    """The mean/dispersion columns of ``n >= 2`` sessions: the numpy formulas of
-    ``backtests.metrics`` (``mean``, ``std(ddof=1)``), on the time-major returns."""
-    r = got.by_time
+def _moments(r: np.ndarray, by_row: np.ndarray, live: np.ndarray, bench: BenchClock) -> dict[str, np.ndarray]:
+    """The mean/dispersion columns of ``n >= 2`` sessions of returns ``r`` (``T x C``; ``by_row``
+    its transpose): the numpy formulas of ``backtests.metrics`` (``mean``, ``std(ddof=1)``).
+    What the zero returns off the ``live`` sessions add nothing to is taken over those alone."""
     n, c = r.shape
     ppy = bench.periods_per_year
     root = math.sqrt(ppy)
     out: dict[str, np.ndarray] = {}
-    mean = in_order_sum(r) / n
-    constant = r.max(axis=0) == r.min(axis=0)
+    seen = r[live]
+    idle = np.setdiff1d(np.arange(n), live)
+    mean = in_order_sum(seen) / n
+    constant = _spread(seen, np.zeros(len(idle)))
     dev = np.subtract(r, mean)
     work = np.empty_like(r)
     bench_r = bench.returns[:, None]
@@ -257,16 +278,28 @@ def _moments(got: Returns, bench: BenchClock) -> dict[str, np.ndarray]:
     std = np.sqrt(in_order_sum(np.square(dev, out=dev)) / (n - 1))
     out["volatility_annual"] = np.where(constant, 0.0, _finite(std * root))
     out["sharpe"] = np.where(constant, np.nan, _finite(np.where(std > 0, mean / std * root, np.nan)))
-    downside = np.sqrt(in_order_sum(np.square(np.minimum(r, 0.0, out=work), out=work)) / n) * root
+    shortfall = np.minimum(seen, 0.0)
+    downside = np.sqrt(in_order_sum(np.square(shortfall, out=shortfall)) / n) * root
     out["sortino"] = _finite(np.where(downside > 0, mean * ppy / downside, np.nan))
     out["beta"] = beta
     if not np.isnan(beta).all():
-        a = (got.by_row - beta[:, None] * bench.returns[None, :]).sum(axis=1) / n
+        a = (by_row - beta[:, None] * bench.returns[None, :]).sum(axis=1) / n
         out["alpha_annual"] = _finite(np.where(np.isnan(beta) | (1.0 + a <= 0), np.nan, (1.0 + a) ** ppy - 1.0))
     active = np.subtract(r, bench_r, out=work)
-    a_constant = active.max(axis=0) == active.min(axis=0)
+    a_constant = _spread(active[live], -bench.returns[idle])
     a_mean = in_order_sum(active) / n
     a_std = np.sqrt(in_order_sum(np.square(np.subtract(active, a_mean, out=active), out=active)) / (n - 1))
     out["tracking_error_annual"] = np.where(a_constant, 0.0, _finite(a_std * root))
     out["information_ratio"] = np.where(a_constant, np.nan, _finite(np.where(a_std > 0, a_mean / a_std * root, np.nan)))
     return out
+
+
+def _spread(seen: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Per column: is it constant over the rows ``seen`` and the values ``rest`` (the same in
+    every column)? (``max == min`` over both, NaN included.)"""
+    hi = np.full(seen.shape[1], rest.max() if len(rest) else -np.inf)
+    lo = np.full(seen.shape[1], rest.min() if len(rest) else np.inf)
+    if len(seen):
+        hi = np.maximum(hi, seen.max(axis=0))
+        lo = np.minimum(lo, seen.min(axis=0))
+    return hi == lo
