@@ -105,14 +105,18 @@ def evaluate(inputs: SweepInputs, plans: Sequence[RunPlan]) -> tuple[dict[str, n
     row depends on that plan only, not on the others evaluated with it."""
     kd = kernel_data(inputs)
     n = len(plans)
-    metrics = {k: np.full(n, np.nan) for k in ROW_METRICS}
-    returns = np.full((n, len(kd.bench.close_ns)), np.nan)
     resolved = [inputs.resolve(p) for p in plans]
-    for key, members in _groups(kd, plans, resolved).items():
+    groups = _groups(kd, plans, resolved)
+    metrics = {k: np.full(n, np.nan) for k in ROW_METRICS}
+    returns = np.full((n, len(kd.bench.close_ns)), np.nan) if len(groups) != 1 else np.empty((0, 0))
+    for key, members in groups.items():
         listings, portfolio = key[0], key[1]
         _, blocks = _blocks(kd, inputs, [plans[i] for i in members], listings, portfolio,
                             [resolved[i] for i in members])
-        got, returns[members] = _metrics(kd, blocks, listings, portfolio)
+        got, ret = _metrics(kd, blocks, listings, portfolio)
+        if len(groups) == 1:  # one group: already in the plans' order
+            return got, ret
+        returns[members] = ret
         for k in ROW_METRICS:
             metrics[k][members] = got[k]
     return metrics, returns
