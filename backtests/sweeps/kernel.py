@@ -9,7 +9,10 @@ trips; :func:`backtests.sweeps.legs.resolve` fills them as the engine does;
 :mod:`backtests.sweeps.hedges` adds ``benchmark_hedged``'s index legs. Equity is marked on
 the engine's clock (every close of a traded listing, and of the benchmark once it is held)
 as ``cash + Σ units × close × fx``; metrics come from the same pass
-(:func:`~backtests.sweeps.rowmetrics.metrics_matrix`).
+(:func:`~backtests.sweeps.rowmetrics.row_metrics`). Cash and units are kept as each
+combination's running totals at the instants it books something (:class:`_Running`) and
+spread over the clock a few combinations at a time, so the ``C x K`` marks of a block stay
+in cache; a combination's row never depends on which others it is evaluated with.
 
 Every float is produced by the same IEEE operations, in the same order, as the engine —
 quantities, prices and costs are bit-identical; equity differs only by the order of

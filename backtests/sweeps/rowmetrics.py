@@ -1,9 +1,9 @@
 """Per-combination metrics, vectorised over many equity curves at once.
 
-Both sweep engines end here: the kernel passes a matrix of curves (one row per
-combination), the backtrader fallback a single row built from a
-:class:`~backtests.results.BacktestResult`. Definitions follow ``backtests.metrics`` (the
-engine's ``summary["metrics"]``) exactly, on the same series:
+Both sweep engines end here: the kernel passes its marks a block of combinations at a time
+(:func:`from_marks`, then :func:`row_metrics`), the backtrader fallback a single row built
+from a :class:`~backtests.results.BacktestResult` (:func:`metrics_matrix`). Definitions follow
+``backtests.metrics`` (the engine's ``summary["metrics"]``) exactly, on the same series:
 
 * the equity curve is marked after every session close of a traded listing (the engine's
   ``equity.csv`` clock);
