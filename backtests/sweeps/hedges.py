@@ -55,21 +55,21 @@ def _betas(kd: KernelData, legs: Legs, specs: Sequence[HedgeSpec]) -> np.ndarray
     variants: dict[tuple[int, int], list[int]] = {}
     for i, spec in enumerate(specs):
         variants.setdefault((spec.beta_window_sessions, spec.min_beta_sessions), []).append(i)
-    cache: dict[tuple[int, int, int, int], float] = {}
+    cache = kd.betas  # per process: a beta depends on the listing, the bar and the window only
     for col in range(len(legs)):
         li, j = int(legs.listing[col]), int(legs.j[col])
         if li == kd.bench_index:
             continue
-        data = kd.listings[li]
-        own = pd.Series(data.close[:j], index=data.sessions[:j])
-        done = int(np.searchsorted(bench.close_ns, data.close_ns[j], side="left"))  # stamped before this bar
-        index = pd.Series(bench.close[:done], index=bench.sessions[:done])
-        aligned = None
         for (window, least), members in variants.items():
             key = (li, j, window, least)
             if key not in cache:
+                data = kd.listings[li]
+                own = pd.Series(data.close[:j], index=data.sessions[:j])
+                done = int(np.searchsorted(bench.close_ns, data.close_ns[j], side="left"))  # stamped before this bar
+                index = pd.Series(bench.close[:done], index=bench.sessions[:done])
+                aligned = kd.aligned.get((li, j))
                 if aligned is None:
-                    aligned = aligned_returns(own, index, symbols=(data.symbol, bench.symbol))
+                    aligned = kd.aligned[(li, j)] = aligned_returns(own, index, symbols=(data.symbol, bench.symbol))
                 beta, _ = rolling_beta(own, index, HedgeSpec(symbol=bench.symbol, beta_window_sessions=window,
                                                              min_beta_sessions=least), aligned=aligned)
                 cache[key] = 1.0 if beta is None else beta

@@ -105,6 +105,10 @@ class KernelData:
         self._borrow_cache: dict[tuple[Any, ...], Decimal] = {}
         #: float cost of a distinct fill, by its key bytes (``backtests.sweeps.legs``)
         self.fill_costs: dict[bytes, float] = {}
+        #: hedge betas by (listing, bar, window, least sessions) and the aligned returns they
+        #: come from by (listing, bar) (``backtests.sweeps.hedges``)
+        self.betas: dict[tuple[int, int, int, int], float] = {}
+        self.aligned: dict[tuple[int, int], Any] = {}
 
     def fx_to_base(self, currency: str, instants_ns: np.ndarray) -> np.ndarray:
         """``FxRates.rate(currency, base, t)`` for many instants (NaN where none is known)."""
