@@ -39,6 +39,7 @@ class ListingData:
     close_ns: np.ndarray
     fx_open: np.ndarray   # to base at each open instant (NaN when no rate is known yet)
     fx_close: np.ndarray  # to base at each close instant
+    stamps: list[pd.Timestamp]  # the session labels as Timestamps (one conversion, not one per fill)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +99,8 @@ class KernelData:
                 sessions=pd.DatetimeIndex(frame.index), session_ns=pd.DatetimeIndex(frame.index).as_unit("ns").asi8,
                 open=frame["open"].to_numpy(dtype=float), close=frame["close"].to_numpy(dtype=float),
                 open_ns=open_ns, close_ns=close_ns,
-                fx_open=self.fx_to_base(lst.currency, open_ns), fx_close=self.fx_to_base(lst.currency, close_ns)))
+                fx_open=self.fx_to_base(lst.currency, open_ns), fx_close=self.fx_to_base(lst.currency, close_ns),
+                stamps=list(pd.DatetimeIndex(frame.index))))
         self.rows = self._rows(inputs)
         self._clocks: dict[tuple[int, ...], Clock] = {}
         self._cost_cache: dict[tuple[Any, ...], Decimal] = {}
@@ -196,7 +198,7 @@ class KernelData:
         got = self._cost_cache.get(key)
         if got is None:
             fill = Fill(listing=data.symbol, market=data.market, side=side, quantity=qty, price=price,  # type: ignore[arg-type]
-                        session=data.sessions[j])
+                        session=data.stamps[j])
             got = self.costs.cost(fill).total
             self._cost_cache[key] = got
         return got
@@ -209,7 +211,7 @@ class KernelData:
             fee = getattr(self.costs, "borrow_fee", None)
             got = Decimal(0) if fee is None else fee(
                 listing=data.symbol, market=data.market, quantity=qty, entry_price=entry_price,
-                entry_session=data.sessions[j_entry], exit_session=data.sessions[j_exit])
+                entry_session=data.stamps[j_entry], exit_session=data.stamps[j_exit])
             self._borrow_cache[key] = got
         return got
 
