@@ -24,7 +24,6 @@ from __future__ import annotations
 import collections
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -197,26 +196,13 @@ def summarise(spec: Any, inputs: SweepInputs, space: Space, constraint: Any, see
     best_series = rows.series([best[0]["combo_id"]])[0]
     distinct = _distinct_series(log, rows, len(sessions))
 
-    def files() -> tuple[str, Any, list[dict[str, str]]]:
-        best_returns = write_best_returns(out_dir, sessions, best_series, inputs.bench_clock.returns)
-        walk = _walk_forward(log, spec.walk_forward_folds, sessions, rows, ppy) \
-            if spec.walk_forward_folds and trials >= 2 else None
-        frame = rows.rows([*dims, metric]).to_pandas()
-        pairs = list(spec.heatmaps) if spec.heatmaps is not None else default_pairs(frame, dims)
-        return best_returns, walk, write_heatmaps(frame, pairs, metric, out_dir)
-
-    # independent and mostly in numpy/BLAS/scipy code that releases the GIL: on threads when the
-    # rows are in memory (the store's reads are not shared between threads)
-    tasks = {"pbo": lambda: _pbo(log, spec.pbo_blocks, sessions, trials, distinct),
-             "dsr": lambda: _deflated(best_series, log, trials, distinct), "files": files}
-    if isinstance(rows, HeldRows):
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sweep-summary") as pool:
-            futures = {name: pool.submit(task) for name, task in tasks.items()}
-            done = {name: fut.result() for name, fut in futures.items()}
-    else:
-        done = {name: task() for name, task in tasks.items()}
-    best_returns, walk, heatmaps = done["files"]
-    dsr = done["dsr"]
+    best_returns = write_best_returns(out_dir, sessions, best_series, inputs.bench_clock.returns)
+    dsr = _deflated(best_series, log, trials, distinct)
+    walk = _walk_forward(log, spec.walk_forward_folds, sessions, rows, ppy) \
+        if spec.walk_forward_folds and trials >= 2 else None
+    frame = rows.rows([*dims, metric]).to_pandas()
+    pairs = list(spec.heatmaps) if spec.heatmaps is not None else default_pairs(frame, dims)
+    heatmaps = write_heatmaps(frame, pairs, metric, out_dir)
     deflated = {**dsr, "sharpe_annual": dsr["sharpe"] * math.sqrt(ppy),
                 "returns": "daily strategy returns on the benchmark's session clock (returns.csv)",
                 "best_by": metric}
@@ -236,7 +222,7 @@ def summarise(spec: Any, inputs: SweepInputs, space: Space, constraint: Any, see
         "best": best,
         "best_returns": best_returns,
         "deflated_sharpe": deflated,
-        "pbo": done["pbo"],
+        "pbo": _pbo(log, spec.pbo_blocks, sessions, trials, distinct),
         **({"walk_forward": walk} if walk is not None else {}),
         "heatmaps": heatmaps,
         "heatmap_aggregate": "max over the other dimensions",
