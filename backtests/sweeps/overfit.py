@@ -217,9 +217,13 @@ def _subset_sums(x: np.ndarray, blocks: range) -> np.ndarray:
     blocks = list(blocks)
     out = np.zeros((1 << len(blocks), x.shape[0]))
     cols = np.ascontiguousarray(x.T)
-    for m in range(1, len(out)):
-        low = m & -m
-        out[m] = out[m ^ low] + cols[blocks[low.bit_length() - 1]]
+    # row m = row (m without its lowest set bit) + that bit's block: the rows whose lowest set
+    # bit is j, all at once, highest j first (their other rows are then done)
+    masks = np.arange(len(out))
+    lowest = masks & -masks
+    for j in reversed(range(len(blocks))):
+        rows = masks[lowest == (1 << j)]
+        out[rows] = out[rows ^ (1 << j)] + cols[blocks[j]]
     return out
 
 
