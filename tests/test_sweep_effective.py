@@ -99,3 +99,25 @@ def test_tearsheet_verdict_states_the_dsr_under_each_count_and_event_time_pbo() 
     assert "990 distinct return series 0.200, 37 effective trials" in text and "0.710" in text
     assert "event time" in text and "0.400" in text and "not measured — only 4 of 16" in text
     assert "no signal" in walk_rows(raw, [])[0][2].text
+
+
+def test_distinct_series_come_in_order_of_first_appearance_not_of_their_hash() -> None:
+    """Rows 0..4 carry series c, a, c, b, a: the distinct ones are c, a, b (first seen at rows
+    0, 1, 3) whatever order their prints sort in, and each row points at its own."""
+    from backtests.sweeps.held import HeldRows
+    from backtests.sweeps.summary import _distinct_series
+
+    rng = np.random.default_rng(3)
+    a, b, c = rng.normal(0, 0.01, (3, 40))
+    returns = np.stack([c, a, c, b, a])
+    spec = StatsSpec(blocks=4, folds=0, sessions=40)
+    log = TrialLog(capacity=5)
+    log.add(row_stats(returns, spec), np.zeros(5))
+    # prints that sort b < a < c: the hash order is the reverse of the order of appearance
+    log.column("prints")[:] = np.array([[3, 0], [2, 0], [3, 0], [1, 0], [2, 0]], dtype=np.uint64)
+    rows = HeldRows(5, 40)
+    import pyarrow as pa
+    rows.add(pa.table({"combo_id": list(range(5))}), returns)
+    series, inverse = _distinct_series(log, rows, 40)
+    assert np.array_equal(series, np.stack([c, a, b]))
+    assert list(inverse) == [0, 1, 0, 2, 1]

@@ -116,7 +116,12 @@ def _distinct_series(log: TrialLog, rows: Rows, sessions: int,
     _, first, inverse = np.unique(prints, axis=0, return_index=True, return_inverse=True)
     if len(first) > MAX_DISTINCT_SERIES or len(first) * sessions > max_values:
         return None
-    return rows.series([int(i) for i in first]), inverse.reshape(-1)
+    # in order of first appearance (combo_id), not of the prints: the clustering behind the
+    # effective number of trials must not depend on how a hash happens to sort
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rows.series([int(i) for i in first[order]]), rank[inverse.reshape(-1)]
 
 
 def _deflated(best: np.ndarray, log: TrialLog, trials: int,
