@@ -103,3 +103,21 @@ def test_drawdown_spell_equals_the_engine_definition() -> None:
         alone = _drawdown(row[:, None])  # compounded over its own sessions with a return only
         assert (alone[0][0], alone[1][0], alone[2][0]) == (mdd[i], duration[i], growth[i]), i
     assert (mdd[-1], duration[-1]) == (-0.5, 2.0)  # peak 1.1 at 1, trough 0.55 at 2, back (1.1) at 3
+
+
+def test_fingerprints_tell_rows_apart_to_the_bit_and_ignore_the_batch() -> None:
+    from backtests.sweeps.trials import fingerprints
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(0, 0.01, 200)
+    rows = [base, base.copy(), -base, np.zeros(200), -np.zeros(200)]
+    for bit in (0, 31, 32, 52, 63):  # one bit of one return flipped: low/high word, mantissa, sign
+        flipped = base.copy()
+        flipped.view(np.uint64)[17] ^= np.uint64(1) << np.uint64(bit)
+        rows.append(flipped)
+    r = np.ascontiguousarray(rows)
+    prints = fingerprints(r)
+    assert prints.shape == (len(rows), 2) and prints.dtype == np.uint64
+    assert (prints[0] == prints[1]).all()
+    assert len({tuple(p) for p in prints.tolist()}) == len(rows) - 1  # only the copy repeats
+    assert np.array_equal(np.concatenate([fingerprints(r[:3]), fingerprints(r[3:])]), prints)
