@@ -93,8 +93,16 @@ class DeflatedSharpe:
         return asdict(self)
 
 
-def deflated_sharpe(best_returns: np.ndarray, trial_sharpes: np.ndarray, *, trials: int | None = None
-                    ) -> DeflatedSharpe:
+def return_moments(returns: np.ndarray) -> tuple[float, float]:
+    """(skewness, Pearson kurtosis) of a return series, NaN when too short or flat."""
+    r = np.asarray(returns, dtype=float)
+    skew = float(stats.skew(r)) if len(r) > 2 and r.max() > r.min() else float("nan")
+    kurt = float(stats.kurtosis(r, fisher=False)) if len(r) > 3 and r.max() > r.min() else float("nan")
+    return skew, kurt
+
+
+def deflated_sharpe(best_returns: np.ndarray, trial_sharpes: np.ndarray, *, trials: int | None = None,
+                    moments: tuple[float, float] | None = None) -> DeflatedSharpe:
     """DSR of ``best_returns`` against the trials' per-period Sharpe ratios.
 
     Parameters
@@ -106,6 +114,8 @@ def deflated_sharpe(best_returns: np.ndarray, trial_sharpes: np.ndarray, *, tria
         of the variance).
     trials
         Number of trials ``N`` (default: ``len(trial_sharpes)``).
+    moments
+        :func:`return_moments` of ``best_returns`` when the caller has them already.
     """
     r = np.asarray(best_returns, dtype=float)
     sr = sharpe_per_period(r)
@@ -113,8 +123,7 @@ def deflated_sharpe(best_returns: np.ndarray, trial_sharpes: np.ndarray, *, tria
     finite = finite[np.isfinite(finite)]
     n = int(trials if trials is not None else len(trial_sharpes))
     var = float(np.var(finite, ddof=1)) if len(finite) >= 2 else 0.0
-    skew = float(stats.skew(r)) if len(r) > 2 and r.max() > r.min() else float("nan")
-    kurt = float(stats.kurtosis(r, fisher=False)) if len(r) > 3 and r.max() > r.min() else float("nan")
+    skew, kurt = moments if moments is not None else return_moments(r)
     sr0 = expected_max_sharpe(n, var)
     value = probabilistic_sharpe(sr, sr0, len(r), skew, kurt)
     return DeflatedSharpe(value=value, sharpe=sr, expected_max_sharpe=sr0, trials=n, sharpe_variance=var,

@@ -128,16 +128,17 @@ def _deflated(best: np.ndarray, log: TrialLog, trials: int,
               distinct: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
     """DSR with N effective (headline) and its sensitivity to N raw and N distinct."""
     sharpes = log.column("sharpe")
-    raw = overfit.deflated_sharpe(best, sharpes, trials=trials)
+    moments = overfit.return_moments(best)  # of the best series: the same for every N
+    raw = overfit.deflated_sharpe(best, sharpes, trials=trials, moments=moments)
     out: dict[str, Any] = {"trials_raw": trials, "dsr_raw": raw.value, "sharpe_variance_raw": raw.sharpe_variance}
     if distinct is None:
         return {**raw.as_dict(), **out, "n_basis": f"raw (more than {MAX_DISTINCT_SERIES:,} distinct series, or too large "
                                                   f"to read back: not clustered)"}
     series, _ = distinct
     dist_sr = overfit.sharpe_per_period_rows(series)
-    dis = overfit.deflated_sharpe(best, dist_sr, trials=len(series))
+    dis = overfit.deflated_sharpe(best, dist_sr, trials=len(series), moments=moments)
     eff = effective.effective_trials(series)
-    eff_dsr = overfit.deflated_sharpe(best, eff.sharpes, trials=max(eff.count, 1))
+    eff_dsr = overfit.deflated_sharpe(best, eff.sharpes, trials=max(eff.count, 1), moments=moments)
     out.update(trials_distinct=len(series), dsr_distinct=dis.value, sharpe_variance_distinct=dis.sharpe_variance,
                trials_effective=eff.count, dsr_effective=eff_dsr.value,
                sharpe_variance_effective=eff_dsr.sharpe_variance, flat_series=eff.flat,
