@@ -102,6 +102,8 @@ def _run_chunk(inputs: SweepInputs, task: ChunkTask,
     else:
         plans, reasons = prepared
     n = len(plans)
+    if all(r is None for r in reasons):
+        return _finish(task, *kernel.evaluate(inputs, plans), reasons)
     metrics = {k: np.full(n, np.nan) for k in ROW_METRICS}
     returns = np.full((n, len(inputs.bench_clock.close_ns)), np.nan)
     fast = [i for i in range(n) if reasons[i] is None]
@@ -118,6 +120,11 @@ def _run_chunk(inputs: SweepInputs, task: ChunkTask,
         for k in ROW_METRICS:
             metrics[k][i] = got[k][0]
         returns[i] = ret[0]
+    return _finish(task, metrics, returns, reasons)
+
+
+def _finish(task: ChunkTask, metrics: dict[str, np.ndarray], returns: np.ndarray,
+            reasons: list[str | None]) -> ChunkResult:
     result = ChunkResult(keys=task.keys, params=task.params, metrics=metrics, returns=returns,
                          stats=row_stats(returns, task.stats),
                          engine=tuple("kernel" if r is None else "backtrader" for r in reasons),
@@ -126,3 +133,18 @@ def _run_chunk(inputs: SweepInputs, task: ChunkTask,
         return result
     part = write_part(task.store_dir, result)
     return dataclasses.replace(result, returns=None, part=part.name)
+
+
+def run_kernel_chunks(inputs: SweepInputs, tasks: list[ChunkTask], plans: list[list[RunPlan]]
+                      ) -> list[ChunkResult]:
+    """Several chunks whose combinations all run on the kernel, in one kernel pass (its fixed
+    costs paid once; a row does not depend on the rows evaluated with it), written by the caller."""
+    with use_registry(inputs.cfg.registry):
+        metrics, returns = kernel.evaluate(inputs, [p for chunk in plans for p in chunk])
+    out, start = [], 0
+    for task, chunk in zip(tasks, plans):
+        end = start + len(chunk)
+        out.append(_finish(dataclasses.replace(task, store_dir=None), {k: v[start:end] for k, v in metrics.items()},
+                           returns[start:end], [None] * len(chunk)))
+        start = end
+    return out

@@ -23,7 +23,7 @@ from concurrent.futures import wait as futures_wait
 from typing import Any
 
 from backtests.sweeps.chunks import ChunkResult, ChunkTask
-from backtests.sweeps.evaluate import fallback_reasons, run_chunk
+from backtests.sweeps.evaluate import fallback_reasons, run_chunk, run_kernel_chunks
 from backtests.sweeps.inputs import SweepInputs
 from backtests.sweeps.space import SweepSpaceError
 
@@ -124,13 +124,15 @@ class _Processes:
 
 class _Local:
     """Up to ``workers`` local processes, started only when the work pays for them (see the
-    module docstring); until then chunks run here, as :class:`_Serial` runs them."""
+    module docstring); until then chunks run here: they are held until the sweep waits for
+    one, then all those held are evaluated in one kernel pass."""
 
     def __init__(self, inputs: SweepInputs, workers: int, total: int) -> None:
         self.inputs = inputs
         self.workers = workers
         self.small = total <= SERIAL_MAX_COMBINATIONS
         self.pool: _Processes | None = None
+        self.held: list[tuple[ChunkTask, list[Any], Future]] = []
         self.description = f"up to {workers} local processes"
 
     @property
@@ -140,23 +142,36 @@ class _Local:
 
     def submit(self, task: ChunkTask) -> Future:
         if self.pool is None and self.small:
-            prepared = fallback_reasons(self.inputs, task)
-            if all(r is None for r in prepared[1]):
+            plans, reasons = fallback_reasons(self.inputs, task)
+            if all(r is None for r in reasons):
                 fut: Future = Future()
-                try:  # the sweep writes the part behind, on its store's thread
-                    fut.set_result(run_chunk(self.inputs, dataclasses.replace(task, store_dir=None), prepared))
-                except Exception as exc:  # noqa: BLE001 - re-raised by .result()
-                    fut.set_exception(exc)
+                self.held.append((task, plans, fut))
                 return fut
         if self.pool is None:
             self.pool = _Processes(self.inputs, self.workers)
         return self.pool.submit(task)
 
+    def _run_held(self) -> None:
+        held, self.held = self.held, []
+        try:  # the sweep writes the parts behind, on its store's thread
+            results = run_kernel_chunks(self.inputs, [t for t, _, _ in held], [p for _, p, _ in held])
+        except Exception as exc:  # noqa: BLE001 - re-raised by .result()
+            for _, _, fut in held:
+                fut.set_exception(exc)
+            return
+        for (_, _, fut), result in zip(held, results):
+            fut.set_result(result)
+
     def wait(self, futures: Sequence[Any]) -> set[Any]:
+        if self.held:
+            self._run_held()
         done = {f for f in futures if f.done()}
         return done or (self.pool.wait(futures) if self.pool is not None else set(futures))
 
     def close(self) -> None:
+        for _, _, fut in self.held:
+            fut.cancel()
+        self.held = []
         if self.pool is not None:
             self.pool.close()
 

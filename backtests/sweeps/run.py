@@ -379,11 +379,14 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
         if writer is not None:
             writer.close()
         table_tmp.unlink(missing_ok=True)
+        try:
+            store.close()  # parts being written finish (each atomic); the first error is the one raised
+        except Exception:  # noqa: BLE001
+            pass
         raise
     finally:
         progress.stop()
         runner.close()
-        store.close()  # the parts being written finish (atomic either way); their errors surface
     if writer is None:
         raise SweepSpaceError("no combination passes the constraint; loosen it or widen the grid")
     write_groups(final=True)
@@ -406,8 +409,11 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     for msg in messages:
         on_message(msg)
     rows = held if held is not None else StoredRows(table_path, store)
-    summary = summarise(spec, inputs, space, constraint, seed, dims, rows, trials_log, trials,
-                         engines, reasons, out_dir)
+    try:  # the store's last parts are written meanwhile (their errors surface at close)
+        summary = summarise(spec, inputs, space, constraint, seed, dims, rows, trials_log, trials,
+                             engines, reasons, out_dir)
+    finally:
+        store.close()
     write_json(out_dir / SUMMARY_NAME, summary)
     seal(out_dir, command="sweep",
          files=[TABLE_NAME, SUMMARY_NAME, *(h["file"] for h in summary.get("heatmaps", ()) if h.get("file"))])
