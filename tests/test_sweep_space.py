@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backtests.sweeps.inputs import load_sweep_inputs
-from backtests.sweeps.chunks import key_maker
+from backtests.sweeps.chunks import KeyMaker
 from backtests.sweeps.space import (RandomSearch, SafeExpression, SweepSpaceError, canonical_json, check_grid,
                                    check_names, grid_size, iter_space, label)
 from test_sweep_run import synthetic_config
@@ -95,7 +95,7 @@ def test_store_key_shortcut_equals_the_key_of_the_effective_run(tmp_path: Path) 
     parameter objects; it must agree with the key of the run the worker builds."""
     cfg = synthetic_config(tmp_path)
     inputs = load_sweep_inputs(cfg, listings=("9988.HK", "BABA"))
-    fast = key_maker(inputs)
+    fast = KeyMaker(inputs)
     combos = [{}, {"hold_sessions": 5}, {"hold_sessions": 7, "direction": "short", "stop_loss_pct": 0.05},
               {"strategy.listings": ("BABA",), "events.only": ("qwen25max",), "portfolio.slippage_bps": 10.0},
               {"kinds": ("product", "capex"), "notional_per_trade_base": 123456.0},
@@ -103,5 +103,6 @@ def test_store_key_shortcut_equals_the_key_of_the_effective_run(tmp_path: Path) 
               {"hold_sessions": 7, "direction": "short", "stop_loss_pct": 0.05}]  # fragments reused
     keys = [fast(c) for c in combos]
     assert keys == [inputs.key(inputs.plan(c)) for c in combos]
+    assert [fast.params(c) for c in combos] == [canonical_json(c) for c in combos]
     assert keys[0] == keys[1]      # hold 5 is the base value: the same run, the same key
     assert len(set(keys)) == 5 and keys[2] == keys[-1]

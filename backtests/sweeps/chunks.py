@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -82,57 +82,68 @@ class Chunk:
     consumed: int  # combinations drawn from the space for it (constraint rejects included)
 
 
-def key_maker(inputs: SweepInputs) -> Callable[[Combo], str]:
+class KeyMaker:
     """``combo -> store key`` without building parameter objects (the same effective dict
-    :meth:`RunPlan.effective` gives for fields that take their values as given).
+    :meth:`RunPlan.effective` gives for fields that take their values as given), and
+    ``combo -> canonical JSON`` of the combination itself (:meth:`params`).
 
-    The canonical JSON is assembled from cached fragments (each parameter value is encoded
-    once per sweep, not once per combination); ``test_sweep_space`` checks it equals
-    :func:`canonical_json` of the effective run.
+    Both are assembled from cached fragments: each ``"name":value`` is encoded once per
+    sweep, not once per combination; ``test_sweep_space`` checks the key equals that of the
+    effective run and the JSON equals :func:`canonical_json`.
     """
-    cfg = inputs.cfg
-    assert cfg.strategy is not None
-    kinds = field_kinds(type(cfg.strategy.params))
-    base_params = {f.name: normalise_value(f.name, getattr(cfg.strategy.params, f.name), kinds)
-                   for f in dataclasses.fields(cfg.strategy.params) if f.init}
-    base_portfolio = dataclasses.asdict(cfg.portfolio)
-    prefix = f"{inputs.data_hash}|{inputs.code_version}|"
-    fragments: dict[tuple[str, str], str] = {}
 
-    def encode(name: str, value: Any) -> str:
+    def __init__(self, inputs: SweepInputs) -> None:
+        cfg = inputs.cfg
+        assert cfg.strategy is not None
+        kinds = field_kinds(type(cfg.strategy.params))
+        base_params = {f.name: normalise_value(f.name, getattr(cfg.strategy.params, f.name), kinds)
+                       for f in dataclasses.fields(cfg.strategy.params) if f.init}
+        self._base_portfolio = dataclasses.asdict(cfg.portfolio)
+        self._prefix = f"{inputs.data_hash}|{inputs.code_version}|"
+        self._fragments: dict[tuple[str, str], str] = {}
+        self._orders: dict[tuple[str, ...], list[str]] = {}
+        self._names = sorted(base_params)
+        self._base = {n: self._encode(n, base_params[n]) for n in self._names}
+        self._portfolio = self._object(self._base_portfolio)
+        self._listings, self._only = list(cfg.strategy.listings), list(cfg.events.only)
+        self._strategy = self._encode("strategy", inputs.strategy)
+
+    def _encode(self, name: str, value: Any) -> str:
         """``"name":value`` in canonical JSON, cached by the value's repr (1, 1.0 and True differ)."""
         memo = (name, repr(value))
-        got = fragments.get(memo)
+        got = self._fragments.get(memo)
         if got is None:
-            got = fragments[memo] = canonical_json({name: value})[1:-1]
+            got = self._fragments[memo] = canonical_json({name: value})[1:-1]
         return got
 
-    names = sorted(base_params)
-    base_fragments = {n: encode(n, base_params[n]) for n in names}
-    base_portfolio_json = "{" + ",".join(encode(n, base_portfolio[n]) for n in sorted(base_portfolio)) + "}"
-    default_listings, default_only = list(cfg.strategy.listings), list(cfg.events.only)
+    def _object(self, values: dict[str, Any]) -> str:
+        return "{" + ",".join(self._encode(n, values[n]) for n in sorted(values)) + "}"
 
-    def key(combo: Combo) -> str:
-        swept = {n: v for n, v in combo.items() if n not in SPECIAL_DIMENSIONS}
-        params = ",".join(encode(n, swept[n]) if n in swept else base_fragments[n]
-                          for n in sorted({*names, *swept}))
-        portfolio = base_portfolio_json
+    def params(self, combo: Combo) -> str:
+        """:func:`canonical_json` of ``combo``."""
+        return self._object(combo)
+
+    def __call__(self, combo: Combo) -> str:
+        names = tuple(combo)
+        order = self._orders.get(names)
+        if order is None:  # the same names for every combination of a space: sorted once
+            order = self._orders[names] = sorted({*self._names, *(n for n in names if n not in SPECIAL_DIMENSIONS)})
+        params = ",".join(self._encode(n, combo[n]) if n in combo else self._base[n] for n in order)
+        portfolio = self._portfolio
         if "portfolio.slippage_bps" in combo:
-            changed = {**base_portfolio, "slippage_bps": float(combo["portfolio.slippage_bps"])}
-            portfolio = "{" + ",".join(encode(n, changed[n]) for n in sorted(changed)) + "}"
-        text = ("{" + encode("listings", list(combo.get("strategy.listings", default_listings))) + ","
-                + encode("only", list(combo.get("events.only", default_only)))
-                + ',"params":{' + params + '},"portfolio":' + portfolio + "," + encode("strategy", inputs.strategy) + "}")
-        return hashlib.sha256((prefix + text).encode()).hexdigest()
+            portfolio = self._object({**self._base_portfolio, "slippage_bps": float(combo["portfolio.slippage_bps"])})
+        text = ("{" + self._encode("listings", list(combo.get("strategy.listings", self._listings))) + ","
+                + self._encode("only", list(combo.get("events.only", self._only)))
+                + ',"params":{' + params + '},"portfolio":' + portfolio + "," + self._strategy + "}")
+        return hashlib.sha256((self._prefix + text).encode()).hexdigest()
 
-    return key
 
 
 def chunks(inputs: SweepInputs, space: Space, constraint: Constraint | None, seed: int, size: int
            ) -> Iterator[Chunk]:
     """The canonical sequence of combinations passing ``constraint``, ``size`` at a time, with
     their store keys (lazily: memory does not grow with the grid)."""
-    key = key_maker(inputs)
+    key = KeyMaker(inputs)
     ids: list[int] = []
     combos: list[Combo] = []
     consumed = 0
@@ -151,6 +162,6 @@ def chunks(inputs: SweepInputs, space: Space, constraint: Constraint | None, see
         yield _chunk(ids, combos, key, consumed)
 
 
-def _chunk(ids: list[int], combos: list[Combo], key: Callable[[Combo], str], consumed: int) -> Chunk:
+def _chunk(ids: list[int], combos: list[Combo], key: KeyMaker, consumed: int) -> Chunk:
     return Chunk(ids=tuple(ids), combos=tuple(combos), keys=tuple(key(c) for c in combos),
-                  params=tuple(canonical_json(c) for c in combos), consumed=consumed)
+                 params=tuple(key.params(c) for c in combos), consumed=consumed)
