@@ -10,6 +10,7 @@ search) are cut into 10 equal-width bins labelled ``low..high``. The summary lis
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Sequence
@@ -49,13 +50,28 @@ def _axis(values: pd.Series) -> tuple[pd.Series, list[str]]:
 
 def heatmap_table(table: pd.DataFrame, x: str, y: str, metric: str) -> pd.DataFrame:
     """Pivot of ``metric`` (max over other dimensions) with ``y`` rows and ``x`` columns."""
-    xl, x_order = _axis(table[x])
-    yl, y_order = _axis(table[y])
+    (xl, x_order), (yl, y_order) = _axis(table[x]), _axis(table[y])
+    cells = _cells(xl, x_order, yl, y_order, table[metric].to_numpy(dtype=float))
+    return pd.DataFrame(cells, index=pd.Index(y_order, name=y, dtype=object), columns=pd.Index(x_order, dtype=object))
+
+
+def _cells(xl: pd.Series, x_order: list[str], yl: pd.Series, y_order: list[str], values: np.ndarray) -> np.ndarray:
     xi = pd.Index(x_order).get_indexer(xl.to_numpy())
     yi = pd.Index(y_order).get_indexer(yl.to_numpy())
     cells = np.full((len(y_order), len(x_order)), np.nan)
-    np.fmax.at(cells, (yi, xi), table[metric].to_numpy(dtype=float))  # NaN only where every value is NaN
-    return pd.DataFrame(cells, index=pd.Index(y_order, name=y, dtype=object), columns=pd.Index(x_order, dtype=object))
+    np.fmax.at(cells, (yi, xi), values)  # NaN only where every value is NaN
+    return cells
+
+
+def heatmap_csv(y: str, x_order: list[str], y_order: list[str], cells: np.ndarray) -> str:
+    """The CSV of a pivot (as pandas writes ``pivot.reset_index()`` with ``float_format="%.10g"``:
+    minimal quoting, empty cells for NaN)."""
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow([y, *x_order])
+    for name, row in zip(y_order, cells):
+        out.writerow([name, *("" if v != v else "%.10g" % v for v in row.tolist())])
+    return buf.getvalue()
 
 
 def safe_name(name: str) -> str:
@@ -67,12 +83,12 @@ def write_heatmaps(table: pd.DataFrame, pairs: Sequence[tuple[str, str]], metric
                    ) -> list[dict[str, str]]:
     """Write one CSV per (x, y) pair; returns the summary entries."""
     entries = []
+    axes = {d: _axis(table[d]) for d in dict.fromkeys(d for pair in pairs for d in pair)}  # each once
+    values = table[metric].to_numpy(dtype=float)
     for x, y in pairs:
-        pivot = heatmap_table(table, x, y, metric)
+        (xl, x_order), (yl, y_order) = axes[x], axes[y]
         name = f"heatmap_{safe_name(x)}__{safe_name(y)}.csv"
-        buf = io.StringIO()
-        pivot.reset_index().to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
-        atomic_write_text(out_dir / name, buf.getvalue())
+        atomic_write_text(out_dir / name, heatmap_csv(y, x_order, y_order, _cells(xl, x_order, yl, y_order, values)))
         entries.append({"x": x, "y": y, "metric": metric, "file": name})
     return entries
 
@@ -100,10 +116,11 @@ def write_best_returns(out_dir: Path, sessions: pd.DatetimeIndex, strategy_retur
                        benchmark_returns: np.ndarray) -> str:
     """Write the best combination's session returns beside the benchmark's (for the tearsheet's
     equity chart): ``session, strategy_return, benchmark_return`` on the benchmark's clock."""
-    frame = pd.DataFrame({"session": pd.DatetimeIndex(sessions).strftime("%Y-%m-%d"),
-                          "strategy_return": np.asarray(strategy_returns, dtype=float),
-                          "benchmark_return": np.asarray(benchmark_returns, dtype=float)})
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, float_format="%.12g", lineterminator="\n")
-    atomic_write_text(out_dir / BEST_RETURNS_CSV, buf.getvalue())
+    labels = pd.DatetimeIndex(sessions).strftime("%Y-%m-%d")
+    strategy = np.asarray(strategy_returns, dtype=float).tolist()
+    bench = np.asarray(benchmark_returns, dtype=float).tolist()
+    lines = ["session,strategy_return,benchmark_return\n"]  # as pandas writes it: %.12g, NaN empty
+    lines += [f"{d},{'' if a != a else '%.12g' % a},{'' if b != b else '%.12g' % b}\n"
+              for d, a, b in zip(labels, strategy, bench)]
+    atomic_write_text(out_dir / BEST_RETURNS_CSV, "".join(lines))
     return BEST_RETURNS_CSV

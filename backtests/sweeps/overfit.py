@@ -206,7 +206,7 @@ def _score(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
 
 TABLE_BYTES = 64_000_000  # subset-sum tables of CSCV; beyond this the half sums are products
 BATCH_BYTES = 4_000_000   # one split-batch x strategies array of CSCV, at most
-CACHE_BYTES = 512_000     # ... and, where a batch of 8 splits fits, arrays that stay in a core's L2 cache (fastest)
+CACHE_BYTES = 256_000     # ... and, where a batch of 8 splits fits, arrays that stay in a core's L2 cache (fastest)
 TIE_DIRECT = 32  # strategies sharing the in-sample best ranked by direct comparison up to this many
 
 
