@@ -55,6 +55,11 @@ def rows_for(chunk: Chunk, computed: dict[str, tuple[ChunkResult, int]], store: 
     results must carry them) return series of a chunk's keys, in order: from the results just
     computed, or read back from the store (rows of an earlier run)."""
     n = len(chunk.keys)
+    whole = next(iter(computed.values()))[0] if len(computed) == n else None
+    if whole is not None and whole.keys == chunk.keys and (whole.returns is not None or not want_returns):
+        # the usual case: the chunk computed just now, in order, by one task
+        return (whole.metrics, whole.stats, list(whole.engine), list(whole.fallback_reason),
+                whole.returns if want_returns else None)
     returns = np.empty((n, stats_spec.sessions)) if want_returns else None
     metrics = {k: np.empty(n) for k in ROW_METRICS}
     engine: list[str] = [""] * n
