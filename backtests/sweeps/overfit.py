@@ -195,9 +195,11 @@ class PBOResult:
 def _score(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
     """``sign(SR) × SR² × n/(n − 1)`` of series of ``n`` returns from their sums: ordered exactly
     like the Sharpe ratio, without a square root (0 for a flat series)."""
-    spread = n * total_sq - total * total
-    score = total * np.abs(total)
-    flat = spread <= 1e-18 * np.abs(score)
+    square = total * total  # |score| below: total x |total| is the same float
+    spread = total_sq * n
+    spread -= square
+    flat = spread <= square * 1e-18
+    score = np.copysign(square, total, out=square)
     np.copyto(spread, 1.0, where=flat)
     score /= spread
     np.copyto(score, 0.0, where=flat)
