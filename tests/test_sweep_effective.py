@@ -118,6 +118,8 @@ def test_distinct_series_come_in_order_of_first_appearance_not_of_their_hash() -
     rows = HeldRows(5, 40)
     import pyarrow as pa
     rows.add(pa.table({"combo_id": list(range(5))}), returns)
-    series, inverse = _distinct_series(log, rows, 40)
+    series, inverse, first = _distinct_series(log, rows, 40)
     assert np.array_equal(series, np.stack([c, a, b]))
-    assert list(inverse) == [0, 1, 0, 2, 1]
+    assert list(inverse) == [0, 1, 0, 2, 1] and list(first) == [0, 1, 3]
+    # the DSR takes each distinct series' Sharpe ratio from its first row's stats: the same floats
+    assert np.array_equal(log.column("sharpe")[first], overfit.sharpe_per_period_rows(series))

@@ -65,8 +65,11 @@ def _best(rows: Rows, log: TrialLog, top: int) -> list[dict[str, Any]]:
 
 
 #: CSCV splits evaluated at most (drawn at random above it, seeded; the summary says so): the
-#: PBO's sampling error stays <= 0.016 while 16 blocks' 12,870 splits no longer dominate a sweep.
-PBO_MAX_SPLITS = 2_000
+#: PBO's sampling error stays <= 0.022 (500 splits and their complements) while 16 blocks'
+#: 12,870 splits no longer dominate a sweep. On the 800-combination event sweep of
+#: benchmarks/sweep_bench.py all 12,870 give 0.615; 1,000 drawn with seeds 0, 1, 2 give 0.626,
+#: 0.609, 0.619 (2,000: 0.612, 0.618, 0.623).
+PBO_MAX_SPLITS = 1_000
 
 
 def _pbo(log: TrialLog, blocks: int, sessions: pd.DatetimeIndex, trials: int,
@@ -107,9 +110,10 @@ MAX_DISTINCT_SERIES = 2_000
 
 
 def _distinct_series(log: TrialLog, rows: Rows, sessions: int,
-                     max_values: int = 20_000_000) -> tuple[np.ndarray, np.ndarray] | None:
-    """The distinct return series (``K x T``, first combination of each) and, per combination,
-    the index of its series; ``None`` when they would exceed ``max_values`` numbers."""
+                     max_values: int = 20_000_000) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The distinct return series (``K x T``, first combination of each), per combination the
+    index of its series, and the combo ids of the firsts; ``None`` when they would exceed
+    ``max_values`` numbers."""
     prints = log.column("prints")
     if not len(prints):
         return None
@@ -121,11 +125,12 @@ def _distinct_series(log: TrialLog, rows: Rows, sessions: int,
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    return rows.series([int(i) for i in first[order]]), rank[inverse.reshape(-1)]
+    first = first[order]
+    return rows.series([int(i) for i in first]), rank[inverse.reshape(-1)], first
 
 
 def _deflated(best: np.ndarray, log: TrialLog, trials: int,
-              distinct: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+              distinct: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> dict[str, Any]:
     """DSR with N effective (headline) and its sensitivity to N raw and N distinct."""
     sharpes = log.column("sharpe")
     moments = overfit.return_moments(best)  # of the best series: the same for every N
@@ -134,8 +139,8 @@ def _deflated(best: np.ndarray, log: TrialLog, trials: int,
     if distinct is None:
         return {**raw.as_dict(), **out, "n_basis": f"raw (more than {MAX_DISTINCT_SERIES:,} distinct series, or too large "
                                                   f"to read back: not clustered)"}
-    series, _ = distinct
-    dist_sr = overfit.sharpe_per_period_rows(series)
+    series, _, first = distinct
+    dist_sr = sharpes[first]  # each series' Sharpe ratio, as its first combination's row has it
     dis = overfit.deflated_sharpe(best, dist_sr, trials=len(series), moments=moments)
     eff = effective.effective_trials(series)
     eff_dsr = overfit.deflated_sharpe(best, eff.sharpes, trials=max(eff.count, 1), moments=moments)
@@ -228,7 +233,7 @@ def summarise(spec: Any, inputs: SweepInputs, space: Space, constraint: Any, see
         "best": best,
         "best_returns": best_returns,
         "deflated_sharpe": deflated,
-        "pbo": _pbo(log, spec.pbo_blocks, sessions, trials, distinct),
+        "pbo": _pbo(log, spec.pbo_blocks, sessions, trials, None if distinct is None else distinct[:2]),
         **({"walk_forward": walk} if walk is not None else {}),
         "heatmaps": heatmaps,
         "heatmap_aggregate": "max over the other dimensions",
