@@ -22,7 +22,6 @@ with the reason (:func:`unsupported`).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +33,7 @@ from backtests.sweeps import hedges
 from backtests.sweeps.inputs import RunPlan, SweepInputs
 from backtests.sweeps.kernel_data import KernelData, kernel_data
 from backtests.sweeps.legs import TradeBlock, resolve
-from backtests.sweeps.plans import KNOWN_PORTFOLIO, Planned, planner_for, unknown_fields
+from backtests.sweeps.plans import KNOWN_PORTFOLIO, Planned, planner_for, unknown_fields, unknown_names
 from backtests.sweeps.rowmetrics import ROW_METRICS, Returns, bench_positions, from_marks, row_metrics
 
 _REASONS = ("stop_loss", "take_profit", "trailing_stop")
@@ -49,7 +48,7 @@ def unsupported(inputs: SweepInputs, plan: RunPlan) -> str | None:
     why = unknown_fields(resolved.config, planner.known) or planner.check(resolved.config)
     if why:
         return why
-    extra = sorted({f.name for f in dataclasses.fields(plan.portfolio)} - KNOWN_PORTFOLIO)
+    extra = unknown_names(plan.portfolio, KNOWN_PORTFOLIO)
     if extra:
         return f"portfolio setting(s) {', '.join(extra)} not modelled by the fast path"
     kd = kernel_data(inputs)

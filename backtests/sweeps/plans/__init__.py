@@ -15,6 +15,7 @@ runs on backtrader.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +62,19 @@ class Planner:
 
 
 def unknown_fields(params: Any, known: frozenset[str]) -> str | None:
-    unknown = sorted({f.name for f in dataclasses.fields(params)} - set(known))
+    """Why the fields of ``params`` are not all ``known`` to a planner (None: they are)."""
+    unknown = unknown_names(params, known)
     return f"parameter(s) {', '.join(unknown)} not modelled by the fast path" if unknown else None
+
+
+def unknown_names(obj: Any, known: frozenset[str]) -> tuple[str, ...]:
+    """Fields of the dataclass ``obj`` not in ``known``, sorted (per class: a sweep asks per combination)."""
+    return _unknown_names(type(obj), known)
+
+
+@functools.lru_cache(maxsize=128)
+def _unknown_names(cls: type, known: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted({f.name for f in dataclasses.fields(cls)} - set(known)))
 
 
 def column(params: Sequence[Any], name: str, dtype: Any = float) -> np.ndarray:
