@@ -57,7 +57,7 @@ def effective_trials(returns: np.ndarray, threshold: float = EFFECTIVE_CORRELATI
 
     r = np.atleast_2d(np.asarray(returns, dtype=float))
     labels = np.full(len(r), -1)
-    live = np.flatnonzero(r.std(axis=1) > 0) if r.shape[1] >= 2 else np.empty(0, dtype=int)
+    live = np.flatnonzero(r.max(axis=1) > r.min(axis=1)) if r.shape[1] >= 2 else np.empty(0, dtype=int)
     if len(live) == 0:
         return EffectiveTrials(count=0, labels=labels, sharpes=np.empty(0), flat=len(r))
     x = r[live]

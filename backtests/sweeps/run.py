@@ -341,7 +341,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
                     "params": pa.array(chunk.params, type=pa.string()),
                 })
                 if writer is None:
-                    writer = pq.ParquetWriter(table_tmp, table.schema, compression="zstd")
+                    writer = pq.ParquetWriter(table_tmp, table.schema, compression="zstd", use_dictionary=False)
                 buffered.append(table)
                 if held is not None:
                     held.add(table, returns)
