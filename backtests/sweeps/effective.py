@@ -60,7 +60,7 @@ def effective_trials(returns: np.ndarray, threshold: float = EFFECTIVE_CORRELATI
     live = np.flatnonzero(r.max(axis=1) > r.min(axis=1)) if r.shape[1] >= 2 else np.empty(0, dtype=int)
     if len(live) == 0:
         return EffectiveTrials(count=0, labels=labels, sharpes=np.empty(0), flat=len(r))
-    x = r[live]
+    x = r if len(live) == len(r) else r[live]
     unit = _unit_rows(x)
     if len(live) == 1:
         groups = np.array([1])

@@ -65,8 +65,14 @@ class HeldRows:
         return self._table
 
     def series(self, combo_ids: Sequence[int]) -> np.ndarray:
-        """``K x T`` return series of ``combo_ids``, in that order (a copy)."""
-        return self._returns[np.asarray(combo_ids, dtype=np.int64)]
+        """``K x T`` return series of ``combo_ids``, in that order (read-only)."""
+        ids = np.asarray(combo_ids, dtype=np.int64)
+        if len(ids) and ids[0] == 0 and np.array_equal(ids, np.arange(len(ids))):  # every row, in order
+            out = self._returns[:len(ids)].view()
+        else:
+            out = self._returns[ids]
+        out.flags.writeable = False
+        return out
 
     def rows(self, columns: Sequence[str], combo_ids: Sequence[int] | None = None) -> pa.Table:
         """``columns`` of every row, or of ``combo_ids`` in that order."""
