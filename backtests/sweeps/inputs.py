@@ -121,7 +121,7 @@ class SweepInputs:
         assert self.cfg.strategy is not None
         strategy_values = {k: v for k, v in combo.items() if k not in SPECIAL_DIMENSIONS}
         try:
-            params = dataclasses.replace(self.cfg.strategy.params, **strategy_values)
+            params = _replace(self.cfg.strategy.params, strategy_values)
         except (ValueError, TypeError) as exc:
             raise SweepSpaceError(f"{self.strategy} refuses {canonical_json(combo)}: {exc}") from exc
         listings = tuple(combo.get("strategy.listings", self.cfg.strategy.listings))
@@ -244,6 +244,21 @@ def data_snapshot_hash(*, cfg: RunConfig, bars: Mapping[str, DailyBars], benchma
              repr(cfg.portfolio))
     h.update(repr(fixed).encode())
     return h.hexdigest()
+
+
+def _replace(obj: Any, changes: dict[str, Any]) -> Any:
+    """``dataclasses.replace(obj, **changes)`` (the class validates the values as usual),
+    without reading ``obj``'s fields again for every combination of a sweep."""
+    try:
+        base = _init_values(obj)
+    except TypeError:  # an unhashable parameter object
+        return dataclasses.replace(obj, **changes)
+    return type(obj)(**{**base, **changes})
+
+
+@lru_cache(maxsize=32)
+def _init_values(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
 
 
 @lru_cache(maxsize=1)
