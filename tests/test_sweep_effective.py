@@ -123,3 +123,20 @@ def test_distinct_series_come_in_order_of_first_appearance_not_of_their_hash() -
     assert list(inverse) == [0, 1, 0, 2, 1] and list(first) == [0, 1, 3]
     # the DSR takes each distinct series' Sharpe ratio from its first row's stats: the same floats
     assert np.array_equal(log.column("sharpe")[first], overfit.sharpe_per_period_rows(series))
+
+
+def test_effective_sharpe_variance_does_not_depend_on_which_arm_comes_first() -> None:
+    """Clusters {a, -a} and {b} with b's Sharpe ratio > 0: listed a-first the clusters' Sharpe
+    ratios are (SR_a, SR_b), listed -a-first (-SR_a, SR_b): different sample variances, the same
+    mean square — the V[SR] the deflated Sharpe ratio uses."""
+    rng = np.random.default_rng(4)
+    a = rng.normal(0.002, 0.01, 600)
+    b = rng.normal(0.001, 0.01, 600)
+    one = effective.effective_trials(np.stack([a, -a, b]))
+    two = effective.effective_trials(np.stack([-a, a, b]))
+    assert one.count == two.count == 2
+    assert one.sharpes == pytest.approx([overfit.sharpe_per_period(a), overfit.sharpe_per_period(b)])
+    assert two.sharpes == pytest.approx([-overfit.sharpe_per_period(a), overfit.sharpe_per_period(b)])
+    assert abs(np.var(one.sharpes, ddof=1) - np.var(two.sharpes, ddof=1)) > 1e-4
+    assert one.sharpe_variance == pytest.approx(two.sharpe_variance, rel=1e-12)
+    assert one.sharpe_variance == pytest.approx((overfit.sharpe_per_period(a) ** 2 + overfit.sharpe_per_period(b) ** 2) / 2)

@@ -102,7 +102,8 @@ def return_moments(returns: np.ndarray) -> tuple[float, float]:
 
 
 def deflated_sharpe(best_returns: np.ndarray, trial_sharpes: np.ndarray, *, trials: int | None = None,
-                    moments: tuple[float, float] | None = None) -> DeflatedSharpe:
+                    moments: tuple[float, float] | None = None,
+                    sharpe_variance: float | None = None) -> DeflatedSharpe:
     """DSR of ``best_returns`` against the trials' per-period Sharpe ratios.
 
     Parameters
@@ -116,13 +117,19 @@ def deflated_sharpe(best_returns: np.ndarray, trial_sharpes: np.ndarray, *, tria
         Number of trials ``N`` (default: ``len(trial_sharpes)``).
     moments
         :func:`return_moments` of ``best_returns`` when the caller has them already.
+    sharpe_variance
+        ``V[SR]`` of the trials when the caller estimates it otherwise (default: the sample
+        variance of the finite ``trial_sharpes``).
     """
     r = np.asarray(best_returns, dtype=float)
     sr = sharpe_per_period(r)
     finite = np.asarray(trial_sharpes, dtype=float)
     finite = finite[np.isfinite(finite)]
     n = int(trials if trials is not None else len(trial_sharpes))
-    var = float(np.var(finite, ddof=1)) if len(finite) >= 2 else 0.0
+    if sharpe_variance is not None:
+        var = float(sharpe_variance)
+    else:
+        var = float(np.var(finite, ddof=1)) if len(finite) >= 2 else 0.0
     skew, kurt = moments if moments is not None else return_moments(r)
     sr0 = expected_max_sharpe(n, var)
     value = probabilistic_sharpe(sr, sr0, len(r), skew, kurt)

@@ -9,7 +9,10 @@ a common clock is what CSCV needs (per-trade returns would give each trial its o
 Honesty of the diagnostics (:mod:`backtests.sweeps.effective`):
 
 * the deflated Sharpe ratio's ``N`` is the **effective** number of trials (distinct series
-  clustered by correlation) with ``V[SR]`` over those clusters; ``deflated_sharpe`` also
+  clustered by correlation) with ``V[SR]`` over those clusters, taken about zero (a cluster's
+  sign — a long arm or its mirrored short — is arbitrary, so the variance must not depend on
+  it: with the sample variance the shipped sweep's DSR moved 0.66-1.00 with the order of its
+  series; it is now 0.61 whatever the order); ``deflated_sharpe`` also
   carries the DSR under the raw and the distinct count (``dsr_raw``, ``dsr_distinct``,
   ``dsr_effective`` with their ``trials_*`` and ``sharpe_variance_*``);
 * PBO is refused (``value: null`` with the reason) when fewer than half the calendar blocks
@@ -143,7 +146,8 @@ def _deflated(best: np.ndarray, log: TrialLog, trials: int,
     dist_sr = sharpes[first]  # each series' Sharpe ratio, as its first combination's row has it
     dis = overfit.deflated_sharpe(best, dist_sr, trials=len(series), moments=moments)
     eff = effective.effective_trials(series)
-    eff_dsr = overfit.deflated_sharpe(best, eff.sharpes, trials=max(eff.count, 1), moments=moments)
+    eff_dsr = overfit.deflated_sharpe(best, eff.sharpes, trials=max(eff.count, 1), moments=moments,
+                                      sharpe_variance=eff.sharpe_variance)
     out.update(trials_distinct=len(series), dsr_distinct=dis.value, sharpe_variance_distinct=dis.sharpe_variance,
                trials_effective=eff.count, dsr_effective=eff_dsr.value,
                sharpe_variance_effective=eff_dsr.sharpe_variance, flat_series=eff.flat,
