@@ -17,7 +17,8 @@ Run: ``python benchmarks/sweep_bench.py [--data-dir ../shared/data/prices] [--re
    compilation); timings are medians of ``--repeats`` interleaved runs, since the machine is
    shared.
 2. **Per strategy**: combinations per second of each library strategy's fast path (a grid
-   of a few hundred combinations) against its backtrader path (the engine, per combination).
+   of a few hundred combinations, median of 5 evaluations) against its backtrader path (the
+   engine, per combination).
 3. **Scaling**: fresh processes sweeping ~1k, ~10k and ~40k combinations: combinations per
    second and peak resident memory (main process and largest worker).
 """

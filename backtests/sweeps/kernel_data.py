@@ -228,3 +228,8 @@ def kernel_data(inputs: SweepInputs) -> KernelData:
             _DATA.clear()
         got = _DATA[key] = KernelData(inputs)
     return got
+
+
+def forget_kernel_data() -> None:
+    """Drop this process's prepared arrays and their memos (benchmarks time a new sweep's view)."""
+    _DATA.clear()
