@@ -120,7 +120,7 @@ def _distinct_series(log: TrialLog, rows: Rows, sessions: int,
     prints = log.column("prints")
     if not len(prints):
         return None
-    _, first, inverse = np.unique(prints, axis=0, return_index=True, return_inverse=True)
+    first, inverse = log.distinct_rows()
     if len(first) > MAX_DISTINCT_SERIES or len(first) * sessions > max_values:
         return None
     # in order of first appearance (combo_id), not of the prints: the clustering behind the

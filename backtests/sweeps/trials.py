@@ -124,6 +124,7 @@ class TrialLog:
         self._capacity = max(1, int(capacity))
         self._cols: dict[str, np.ndarray] = {}
         self._n = 0
+        self._distinct: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def add(self, stats: RowStats, metric: np.ndarray) -> None:
         k = len(metric)
@@ -146,4 +147,14 @@ class TrialLog:
         return self._cols[name][:self._n] if self._cols else np.empty(0)
 
     def distinct(self) -> int:
-        return len(np.unique(self.column("prints"), axis=0)) if self._n else 0  # O(N) arrays, no tuples
+        return len(self.distinct_rows()[0]) if self._n else 0  # O(N) arrays, no tuples
+
+    def distinct_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first row of each distinct print, in print order; each row's index among them): as
+        ``np.unique(prints, axis=0, return_index=True, return_inverse=True)``, computed once."""
+        if self._distinct is None or self._distinct[0] != self._n:
+            prints = np.ascontiguousarray(self.column("prints"))
+            keys = prints.view(np.dtype((np.void, prints.dtype.itemsize * prints.shape[1]))).reshape(-1)
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            self._distinct = (self._n, first, inverse.reshape(-1))
+        return self._distinct[1], self._distinct[2]
