@@ -1,6 +1,6 @@
 """Sweep speed, from one process run: catalyst-bt against vectorbt and backtrader, on real prices.
 
-Run: ``python benchmarks/sweep_bench.py [--data-dir ../shared/data/prices] [--repeats 3] [--quick]``.
+Run: ``python benchmarks/sweep_bench.py [--data-dir ../shared/data/prices] [--repeats 9] [--quick]``.
 
 1. **Event sweep** (PostEventDrift long on 9988.HK + BABA, 2023-01-03..2025-12-31, HKD base,
    5 bps slippage; hold 1..20 × 4 notionals × 10 catalyst subsets = 800 combinations):
@@ -200,7 +200,7 @@ def event_sweep(data_dir: Path, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="skip the 40k scaling point")
     parser.add_argument("--rss-child", choices=tuple(SCALE), help=argparse.SUPPRESS)
     parser.add_argument("--cold-child", action="store_true", help=argparse.SUPPRESS)
