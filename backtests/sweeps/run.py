@@ -37,18 +37,17 @@ import pyarrow.parquet as pq
 
 from backtests.config import RunConfig
 from backtests.outdir import check_out_dir, seal, unseal
-from backtests.sweeps.guards import check_memory, remove_stale_tmp
+from backtests.sweeps.guards import (bytes_per_row, check_disk, check_memory, check_space, listing_union,
+                                     normalise_space, remove_stale_tmp)
 from backtests.results import write_json
-from backtests.runner import load_catalyst_calendar
 from backtests.sweeps import kernel
 from backtests.sweeps.assemble import dim_array, dim_types, rows_for
 from backtests.sweeps.chunks import ENGINE_MODES, Chunk, ChunkResult, ChunkTask, EngineMode, chunks
 from backtests.sweeps.executors import SERIAL_MAX_COMBINATIONS, make_runner, progress_bar
 from backtests.sweeps.held import HeldRows, StoredRows, fits_in_memory
-from backtests.sweeps.inputs import check_values, load_sweep_inputs, sweepable_names
+from backtests.sweeps.inputs import load_sweep_inputs, sweepable_names
 from backtests.sweeps.rowmetrics import ROW_METRICS
-from backtests.sweeps.space import (Constraint, RandomSearch, Space, SweepSpaceError, check_grid, check_names,
-                                   dimension_names, grid_size, make_constraint)
+from backtests.sweeps.space import Constraint, Space, SweepSpaceError, dimension_names, grid_size, make_constraint
 from backtests.sweeps.store import ResultStore
 from backtests.sweeps.summary import TABLE_NAME, rank_values, summarise
 from backtests.sweeps.trials import StatsSpec, TrialLog
@@ -160,74 +159,6 @@ class SweepOutcome:
 # --------------------------------------------------------------------------------------- entry points
 
 
-def _listing_union(space: Space, cfg: RunConfig) -> tuple[str, ...]:
-    assert cfg.strategy is not None
-    if isinstance(space, RandomSearch):
-        values = space.choices.get("strategy.listings")
-    else:
-        values = space.get("strategy.listings")
-    if not values:
-        return tuple(cfg.strategy.listings)
-    return tuple(sorted({sym for v in values for sym in v}))
-
-
-def _check_space(cfg: RunConfig, space: Space) -> None:
-    assert cfg.strategy is not None
-    check_grid(space)
-    names = dimension_names(space)
-    check_names(names, sweepable_names(cfg.strategy.name), strategy=cfg.strategy.name)
-    values: dict[str, list[Any]] = {}
-    if isinstance(space, RandomSearch):
-        values.update({n: list(v) for n, v in space.choices.items()})
-        values.update({n: list(b) for n, b in space.ranges.items()})
-    else:
-        values.update({n: list(v) for n, v in space.items()})
-    if "strategy.listings" in values or "events.only" in values:
-        ids = {c.id for c in load_catalyst_calendar(cfg.events.calendar)}
-    else:
-        ids = set()
-    check_values(cfg, values, ids)
-
-
-def bytes_per_row(sessions: int, dims: int) -> int:
-    """Disk estimate of one combination: its store row (metrics, key, params, return series)
-    plus its row of ``sweep.parquet``."""
-    return sessions * 8 + 2 * len(ROW_METRICS) * 8 + 2 * 64 + 400 + dims * 24
-
-
-def check_disk(rows: int, row_bytes: int, folder: Path) -> None:
-    """Refuse a sweep whose estimated results exceed 90% of the free space under ``folder``.
-
-    Raises
-    ------
-    SweepSpaceError
-        With the estimate, the free space and how to shrink the sweep.
-    """
-    probe = Path(folder).resolve()
-    while not probe.exists():
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    need = rows * row_bytes
-    if need > 0.9 * free:
-        raise SweepSpaceError(
-            f"the grid is too large for the disk: {rows:,} combinations x ~{row_bytes:,} bytes = "
-            f"{need / 1e9:,.1f} GB of results, but {probe} has {free / 1e9:,.1f} GB free; use fewer values, "
-            f"a constraint, or random search ([sweep] search = \"random\", n = ...), or put --out on a larger disk")
-
-
-def _normalise_space(space: Space | Mapping[str, Sequence[Any]]) -> Space:
-    if isinstance(space, RandomSearch):
-        return space
-    if not isinstance(space, Mapping):
-        raise SweepSpaceError(f"the grid must be a mapping of parameter -> list of values, got {type(space).__name__}")
-    return {name: list(dict.fromkeys(_hashable(v) for v in values)) if isinstance(values, (list, tuple)) else values
-            for name, values in space.items()}
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
-
-
 def run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | None = None, seed: int = 0,
               *, on_message: Callable[[str], None] = lambda _: None) -> SweepOutcome:
     """Run a sweep and write its outputs; see the module docstring.
@@ -247,8 +178,8 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     cfg = spec.config
     assert cfg.strategy is not None
     t0 = time.perf_counter()
-    space = _normalise_space(space)
-    _check_space(cfg, space)
+    space = normalise_space(space)
+    check_space(cfg, space)
     dims = dimension_names(space)
     for x, y in spec.heatmaps or ():
         if x not in dims or y not in dims:
@@ -263,7 +194,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     remove_stale_tmp(out_dir)
     store_dir = Path(spec.store_dir) if spec.store_dir is not None else out_dir / "parts"
 
-    inputs = load_sweep_inputs(cfg, listings=_listing_union(space, cfg), cache_dir=spec.cache_dir)
+    inputs = load_sweep_inputs(cfg, listings=listing_union(space, cfg), cache_dir=spec.cache_dir)
     n_sessions = len(inputs.benchmark)
     total = grid_size(space)
     check_disk(total, bytes_per_row(n_sessions, len(dims)), out_dir)
