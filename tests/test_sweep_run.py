@@ -347,3 +347,19 @@ def test_every_worker_gets_a_chunk_and_the_bytes_do_not_change(base, tmp_path: P
     assert len(list((tmp_path / "one" / "parts").glob("*.parquet"))) == 1
     assert len(list((tmp_path / "two" / "parts").glob("*.parquet"))) == 2
     assert one.table_path.read_bytes() == two.table_path.read_bytes()
+
+
+def test_a_held_sweep_into_a_temporary_folder_keeps_no_store(base) -> None:
+    """sweep() without out_dir removes its folder when it returns: a result store there could
+    resume nothing, so a sweep small enough to hold its rows writes none — same table, same
+    summary as the sweep that kept one."""
+    import shutil
+
+    cfg, out, _ = base
+    got = run_sweep(SweepSpec(config=cfg, progress=False, workers=1, chunk_size=7, pbo_blocks=8), GRID)
+    try:
+        assert not list((got.out_dir / "parts").glob("part-*.parquet"))
+        assert got.table_path.read_bytes() == (out / "sweep.parquet").read_bytes()
+        assert (got.out_dir / "sweep_summary.json").read_bytes() == (out / "sweep_summary.json").read_bytes()
+    finally:
+        shutil.rmtree(got.out_dir)

@@ -66,7 +66,8 @@ class SweepSpec:
         Base configuration: data, events, portfolio, costs, strategy and default parameters.
     out_dir
         Output folder (``sweep.parquet``, ``sweep_summary.json``, heatmaps); None: a
-        temporary folder removed after :func:`sweep` returns its table.
+        temporary folder removed after :func:`sweep` returns its table (a sweep whose rows
+        fit in memory keeps no result store there: it could resume nothing).
     store_dir
         Result store (default ``out_dir/parts``); share it between sweeps to reuse rows.
     workers
@@ -210,8 +211,11 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
     runner = make_runner(inputs, workers=workers, scheduler=spec.scheduler, total=total)
     # a small sweep keeps every row in memory for the diagnostics (nothing is read back)
     held = HeldRows(total, n_sessions) if fits_in_memory(total, n_sessions) else None
+    # a store in a temporary folder removed when the call returns resumes nothing: a held sweep
+    # writes none (a larger one needs its parts for the diagnostics)
+    keep_store = spec.out_dir is not None or spec.store_dir is not None or held is None
     # remote Dask workers may not share this disk: their results come back here to be written
-    worker_store = None if spec.scheduler else str(store.root)
+    worker_store = None if spec.scheduler or not keep_store else str(store.root)
     max_inflight = 2 * max(runner.workers, 1)
     # every worker gets work: no chunk larger than combinations / workers
     task_size = max(1, min(spec.chunk_size, -(-total // max(runner.workers, 1))))
@@ -244,7 +248,7 @@ def _run_sweep(spec: SweepSpec, space: Space, constraint: str | Constraint | Non
         done = runner.wait(list(inflight)) if block else {f for f in inflight if f.done()}
         for fut in done:
             result = fut.result()  # re-raises a worker's error
-            if result.part is None:
+            if result.part is None and keep_store:
                 store.write_behind(result)
             else:
                 store.register(result.part, result.keys)
