@@ -4,9 +4,10 @@ every worker). All expose ``submit(task)``, ``wait(futures)`` and ``close()``.
 
 Local processes are started only when they pay for themselves (:class:`_Local`): a sweep of
 at most :data:`SERIAL_MAX_COMBINATIONS` combinations that all run on the kernel is evaluated
-in this process (the kernel does ~10k combinations a second, and starting and feeding
-processes costs more than splitting such a sweep saves); the pool starts at the first chunk
-that needs backtrader, or at once for a larger sweep. Rows do not depend on where they ran.
+in this process (the kernel does tens of thousands of combinations a second, and starting
+and feeding processes costs more than splitting such a sweep saves); the pool starts at the
+first chunk that needs backtrader, or at once for a larger sweep. Rows do not depend on where
+they ran.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class _Serial:
 
 
 #: Combinations a sweep may have and still run in this process (when all run on the kernel).
+#: Measured on 2 idle cores, whole sweep() calls, in this process vs 2 processes: 800: 0.10 vs
+#: 0.16 s; 1,600: 0.18 vs 0.26; 3,200: 0.23 vs 0.30; 6,400: 0.40 vs 0.42 (break-even near there).
 SERIAL_MAX_COMBINATIONS = 4_000
 
 
