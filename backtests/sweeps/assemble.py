@@ -79,8 +79,7 @@ def rows_for(chunk: Chunk, computed: dict[str, tuple[ChunkResult, int]], store: 
         if returns is not None and res.returns is not None:
             returns[here] = res.returns[there]
         elif returns is not None:  # a worker process wrote them to its part and sent none back
-            table = store.rows([chunk.keys[i] for i in here], columns=["returns"])
-            returns[here] = table.column("returns").combine_chunks().flatten().to_numpy().reshape(len(here), -1)
+            returns[here] = store.returns([chunk.keys[i] for i in here])
         for i, j in zip(here, there):
             engine[i] = res.engine[j]
             reason[i] = res.fallback_reason[j]

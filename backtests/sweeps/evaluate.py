@@ -96,11 +96,7 @@ def run_chunk(inputs: SweepInputs, task: ChunkTask,
 
 def _run_chunk(inputs: SweepInputs, task: ChunkTask,
                prepared: tuple[list[RunPlan], list[str | None]] | None) -> ChunkResult:
-    if prepared is None:
-        plans = [inputs.plan(c) for c in task.combos]
-        reasons = _reasons(inputs, task, plans)
-    else:
-        plans, reasons = prepared
+    plans, reasons = prepared if prepared is not None else fallback_reasons(inputs, task)
     n = len(plans)
     if all(r is None for r in reasons):
         return _finish(task, *kernel.evaluate(inputs, plans), reasons)

@@ -99,7 +99,5 @@ class StoredRows:
 
     def series(self, combo_ids: Sequence[int]) -> np.ndarray:
         """``K x T`` return series of ``combo_ids``, in that order."""
-        keys = self.rows(["key"], combo_ids).column("key").to_pylist()
         # one store lookup for all of them (one by one, each lookup rescans the sweep's parts)
-        flat = self.store.rows(keys, columns=["returns"]).column("returns").combine_chunks().flatten().to_numpy()
-        return flat.reshape(len(keys), -1) if len(keys) else np.empty((0, 0))
+        return self.store.returns(self.rows(["key"], combo_ids).column("key").to_pylist())

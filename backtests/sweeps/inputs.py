@@ -18,7 +18,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from backtests.config import PAIR_STRATEGIES, RunConfig, check_listings
 from backtests.engine import PortfolioSpec, require_tradable_bars

@@ -15,7 +15,6 @@ import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,15 +97,6 @@ def default_pairs(table: pd.DataFrame, dims: Sequence[str], limit: int = 6) -> l
     varied = [d for d in dims if table[d].astype(str).nunique(dropna=False) >= 2]
     pairs = [(varied[i], varied[j]) for i in range(len(varied)) for j in range(i + 1, len(varied))]
     return pairs[:limit]
-
-
-def json_value(value: Any) -> Any:
-    """numpy scalars -> Python, tuples -> lists (for the summary)."""
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 BEST_RETURNS_CSV = "sweep_best_returns.csv"

@@ -183,6 +183,11 @@ class ResultStore:
             self._cache.move_to_end(name)
         return table
 
+    def returns(self, keys: Sequence[str]) -> np.ndarray:
+        """The stored return series of ``keys``, in that order (``len(keys) x T``)."""
+        flat = self.rows(keys, columns=["returns"]).column("returns").combine_chunks().flatten().to_numpy()
+        return flat.reshape(len(keys), -1) if len(keys) else np.empty((0, 0))
+
     def rows(self, keys: Sequence[str], columns: Iterable[str] | None = None) -> pa.Table:
         """The stored rows of ``keys``, in that order.
 
